@@ -1,0 +1,119 @@
+"""Every name the rendered objects share, computed in one place so they can never disagree.
+
+Role: pure (no I/O). The chain the second talk relies on lives here: pod name → pod DNS name → BEAM node
+name → headless Service → StatefulSet `serviceName`, for any namespace and cluster domain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from beamkube.spec.model import AppSpec, Identity
+
+MANAGED_BY = "beamkube"
+CONFIG_DIR = "/etc/beamkube"
+TLS_DIR = "/etc/beamkube/tls"
+TMP_DIR = "/tmp"
+RELEASE_TMP = "/tmp/release"
+CRASH_DUMP = "/tmp/erl_crash.dump"
+CONTAINER = "beam"
+
+
+@dataclass(frozen=True)
+class Names:
+    app: str
+    namespace: str
+    release: str
+    headless: str
+    web_service: str
+    config_map: str
+    env_config_map: str
+    service_account: str
+    cookie_secret: str
+    cluster_domain: str
+
+    @classmethod
+    def of(cls, spec: AppSpec) -> Names:
+        return cls(
+            app=spec.name,
+            namespace=spec.namespace,
+            release=spec.release_name,
+            headless=f"{spec.name}-headless",
+            web_service=spec.name,
+            config_map=f"{spec.name}-beam",
+            env_config_map=f"{spec.name}-env",
+            service_account=spec.name,
+            cookie_secret=spec.cookie_secret_name,
+            cluster_domain=spec.clusterDomain,
+        )
+
+    @property
+    def headless_fqdn(self) -> str:
+        """The headless Service's DNS name (the first talk's SVC_NAME.NAMESPACE.svc.cluster.local)."""
+        return f"{self.headless}.{self.namespace}.svc.{self.cluster_domain}"
+
+    def srv_query(self, port_name: str = "dist") -> str:
+        """The SRV name Kubernetes publishes for a named port of the headless Service."""
+        return f"_{port_name}._tcp.{self.headless_fqdn}"
+
+    def pod_name(self, ordinal: int) -> str:
+        """A StatefulSet pod's name (deterministic: `<app>-<ordinal>`)."""
+        return f"{self.app}-{ordinal}"
+
+    def pod_fqdn(self, ordinal: int) -> str:
+        return f"{self.pod_name(ordinal)}.{self.headless_fqdn}"
+
+    def stable_node(self, ordinal: int) -> str:
+        """The BEAM node name of StatefulSet pod `ordinal`."""
+        return f"{self.release}@{self.pod_fqdn(ordinal)}"
+
+    def node_name_env(self, identity: Identity) -> str:
+        """RELEASE_NODE as a Kubernetes env value (`$(VAR)` refers to env set earlier in the container)."""
+        if identity is Identity.STABLE:
+            return f"{self.release}@$(POD_NAME).{self.headless_fqdn}"
+        return f"{self.release}@$(POD_IP)"
+
+
+def selector_labels(spec: AppSpec, component: str = "node") -> dict[str, str]:
+    """Labels that select the app's BEAM pods (never the version: selectors are immutable)."""
+    return {
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/instance": spec.name,
+        "app.kubernetes.io/name": spec.name,
+    }
+
+
+def common_labels(spec: AppSpec, component: str | None = None) -> dict[str, str]:
+    """`app.kubernetes.io/*` labels on every object, plus the spec's own labels."""
+    labels = dict(sorted(spec.labels.items()))
+    labels.update(
+        {
+            "app.kubernetes.io/instance": spec.name,
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            "app.kubernetes.io/name": spec.name,
+            "app.kubernetes.io/part-of": spec.name,
+        }
+    )
+    version = image_version(spec.image)
+    if version:
+        labels["app.kubernetes.io/version"] = version
+    if component:
+        labels["app.kubernetes.io/component"] = component
+    return dict(sorted(labels.items()))
+
+
+def image_version(image: str) -> str | None:
+    """The image tag as a label value, or None for untagged/digest-only images."""
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return None
+    tag = last.rsplit(":", 1)[1]
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", tag)[:63].strip("-_.")
+    return cleaned or None
+
+
+def metadata(spec: AppSpec, name: str, component: str | None = None) -> dict[str, object]:
+    """Metadata for a namespaced object the app owns."""
+    return {"labels": common_labels(spec, component), "name": name, "namespace": spec.namespace}

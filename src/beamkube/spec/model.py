@@ -1,0 +1,486 @@
+"""The `beamkube.yaml` application spec: typed models with the talks' defaults.
+
+Role: data only (no I/O). Every field is documented, because `beamkube schema` and the CRD are generated
+from these models and editors show the descriptions. Cross-field rules live in `validators` at the end of
+`AppSpec`, each raising a message that names what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+API_VERSION = "beamkube.io/v1alpha1"
+
+# DNS-1035 label, short enough that "<name>-headless" and StatefulSet pod names stay within 63 characters.
+NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+RELEASE_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+QUANTITY_PATTERN = r"^([0-9]+(\.[0-9]+)?)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$"
+CPU_PATTERN = r"^([0-9]+(\.[0-9]+)?|[0-9]+m)$"
+MEMORY_PATTERN = r"^[0-9]+(\.[0-9]+)?(k|Ki|M|Mi|G|Gi|T|Ti)?$"
+PERCENT_OR_INT = r"^([0-9]+%?)$"
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$"
+
+Cpu = Annotated[str, Field(pattern=CPU_PATTERN, description="CPU quantity, e.g. `500m` or `2`.")]
+Memory = Annotated[str, Field(pattern=MEMORY_PATTERN, description="Memory quantity, e.g. `512Mi`.")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Strict(BaseModel):
+    """Base for every spec model: unknown fields are errors (typos must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Flavour(str, Enum):
+    """How the release was built, which decides how node name, cookie and vm.args reach the VM."""
+
+    MIX = "mix"
+    RELX = "relx"
+    DISTILLERY = "distillery"
+
+
+class Identity(str, Enum):
+    """`stateless`: a Deployment, node names from the pod IP. `stable`: a StatefulSet, node names from
+    the pod's DNS name (the second talk's fix for the RabbitMQ story)."""
+
+    STATELESS = "stateless"
+    STABLE = "stable"
+
+
+class Discovery(str, Enum):
+    """How nodes find each other."""
+
+    DNS = "dns"
+    DNSSRV = "dnssrv"
+    KUBERNETES = "kubernetes"
+    STATIC = "static"
+    NONE = "none"
+
+
+class Release(Strict):
+    """The BEAM release inside the image."""
+
+    flavour: Flavour = Field(Flavour.MIX, description="`mix` (mix release), `relx` (rebar3) or `distillery`.")
+    name: str | None = Field(
+        None,
+        pattern=RELEASE_NAME_PATTERN,
+        description="Release name (the `bin/<name>` script and the node name's first part). "
+        "Defaults to the app name with `-` replaced by `_`.",
+    )
+    root: str = Field("/app", pattern=r"^/[^\s]*$", description="Where the release is unpacked in the image.")
+    command: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Container command. Defaults to `bin/<name> start` (mix) or `bin/<name> foreground`.",
+    )
+    vmArgs: list[str] = Field(
+        default_factory=list,
+        description="Extra vm.args lines appended to the generated vm.args (e.g. `+K true`).",
+    )
+
+
+class Tls(Strict):
+    """TLS Erlang distribution (`-proto_dist inet_tls`)."""
+
+    secretName: str = Field(..., pattern=NAME_PATTERN, description="Secret with `tls.crt`, `tls.key`, `ca.crt`.")
+    verify: bool = Field(True, description="Verify the peer certificate against `ca.crt`.")
+
+
+class Cluster(Strict):
+    """BEAM distribution: how nodes are named, find each other and are protected."""
+
+    discovery: Discovery | None = Field(
+        None,
+        description="`dns` (A/AAAA of the headless Service), `dnssrv` (SRV of a StatefulSet's headless Service), "
+        "`kubernetes` (API, for libcluster), `static` (kernel sync_nodes_optional from StatefulSet ordinals), "
+        "`none`. Default: `dns` for stateless, `dnssrv` for stable.",
+    )
+    distPort: Port = Field(9000, description="The pinned distribution port (inet_dist_listen_min = max).")
+    epmdPort: Port = Field(4369, description="The epmd port declared on the headless Service.")
+    cookieSecret: str | None = Field(
+        None,
+        pattern=NAME_PATTERN,
+        description="Name of the Secret holding the Erlang cookie (key `cookie`). Default `<name>-erlang-cookie`, "
+        "created once with random bytes by `beamkube deploy` or the operator; never rendered as a value.",
+    )
+    cookieKey: str = Field("cookie", pattern=r"^[-._a-zA-Z0-9]+$", description="Key inside the cookie Secret.")
+    pollIntervalMs: int = Field(5000, ge=500, le=600_000, description="Discovery polling interval.")
+    netTicktime: int = Field(
+        10,
+        ge=2,
+        le=600,
+        description="kernel net_ticktime in seconds. OTP's 60 s keeps a vanished pod's connection for about a "
+        "minute, blocking its replacement from rejoining; 10 s heals in seconds.",
+    )
+    ipFamily: Literal["ipv4", "ipv6"] = Field("ipv4", description="`ipv6` uses `-proto_dist inet6_tcp` and AAAA.")
+    tls: Tls | None = Field(None, description="TLS distribution; certificates from a Secret.")
+    maxReplicas: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="For `static`: how many ordinals to list. Default: the autoscaler maximum or `replicas`.",
+    )
+
+
+class HttpProbe(Strict):
+    path: str = Field(..., pattern=r"^/", description="HTTP path.")
+    port: Port | None = Field(None, description="Default: the web port.")
+
+
+class TcpProbe(Strict):
+    port: Port | Literal["web", "dist"] = Field("web", description="A port number, `web` or `dist`.")
+
+
+class Probe(Strict):
+    """One probe: exactly one of `http`, `tcp`, `exec`."""
+
+    http: HttpProbe | None = None
+    tcp: TcpProbe | None = None
+    exec: list[str] | None = Field(None, min_length=1, description="Command run in the container.")
+    periodSeconds: int = Field(10, ge=1, le=3600)
+    timeoutSeconds: int = Field(2, ge=1, le=600)
+    failureThreshold: int = Field(3, ge=1, le=1000)
+    initialDelaySeconds: int = Field(0, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _exactly_one_handler(self) -> Probe:
+        count = sum(h is not None for h in (self.http, self.tcp, self.exec))
+        if count != 1:
+            raise ValueError("a probe needs exactly one of http, tcp, exec")
+        return self
+
+
+class Probes(Strict):
+    """Readiness, liveness and startup probes. Omitted ones get cheap defaults (TCP on the web port, or on
+    the distribution port when there is no web port); set one to `false` to leave it out."""
+
+    readiness: Probe | Literal[False] | None = None
+    liveness: Probe | Literal[False] | None = None
+    startup: Probe | Literal[False] | None = None
+
+
+class ResourceAmounts(Strict):
+    cpu: Cpu | None = None
+    memory: Memory | None = None
+
+
+class Resources(Strict):
+    """Container requests and limits; they decide the QoS class (first talk)."""
+
+    requests: ResourceAmounts = Field(
+        default_factory=lambda: ResourceAmounts(cpu="1", memory="512Mi"),
+        description="Default 1 CPU / 512Mi (with equal limits: Guaranteed QoS with CPU affinity).",
+    )
+    limits: ResourceAmounts = Field(default_factory=lambda: ResourceAmounts(cpu="1", memory="512Mi"))
+
+
+class LimitRangeSpec(Strict):
+    """An optional LimitRange for the namespace (defaults for containers that set nothing)."""
+
+    defaultRequest: ResourceAmounts = Field(default_factory=lambda: ResourceAmounts(cpu="250m", memory="256Mi"))
+    default: ResourceAmounts = Field(default_factory=lambda: ResourceAmounts(cpu="500m", memory="256Mi"))
+
+
+class Rollout(Strict):
+    """Rollout strategy (first talk: RollingUpdate with maxUnavailable 0 / maxSurge 50%, or Recreate)."""
+
+    strategy: Literal["RollingUpdate", "Recreate"] = "RollingUpdate"
+    maxUnavailable: int | str = Field(0, description="Deployment only; an integer or a percentage.")
+    maxSurge: int | str = Field("50%", description="Deployment only; an integer or a percentage.")
+    partition: int = Field(0, ge=0, description="StatefulSet only: pods with a lower ordinal are not updated.")
+    podManagementPolicy: Literal["Parallel", "OrderedReady"] = Field(
+        "Parallel",
+        description="StatefulSet only. Parallel starts all pods at once; with publishNotReadyAddresses they "
+        "still find each other (RabbitMQ's operator does the same).",
+    )
+    progressDeadlineSeconds: int = Field(600, ge=10, le=86400)
+    revisionHistoryLimit: int = Field(10, ge=0, le=100)
+
+    @field_validator("maxUnavailable", "maxSurge")
+    @classmethod
+    def _int_or_percent(cls, value: int | str) -> int | str:
+        if isinstance(value, int):
+            if value < 0:
+                raise ValueError("must be a non-negative integer or a percentage like '25%'")
+            return value
+        if not re.fullmatch(r"[0-9]{1,3}%", value):
+            raise ValueError("must be a non-negative integer or a percentage like '25%'")
+        return value
+
+
+Topology = Literal["hostname", "zone", "region"]
+
+
+class AntiAffinity(Strict):
+    """Keep the app's pods apart (first talk's podAntiAffinity)."""
+
+    mode: Literal["preferred", "required", "off"] = "preferred"
+    topology: Topology = "hostname"
+    weight: int = Field(100, ge=1, le=100, description="For `preferred`.")
+
+
+class Spread(Strict):
+    """A topologySpreadConstraint over zones (or hosts)."""
+
+    topology: Topology = "zone"
+    maxSkew: int = Field(1, ge=1)
+    whenUnsatisfiable: Literal["ScheduleAnyway", "DoNotSchedule"] = "ScheduleAnyway"
+
+
+class Placement(Strict):
+    antiAffinity: AntiAffinity = Field(default_factory=AntiAffinity)
+    spread: list[Spread] = Field(default_factory=lambda: [Spread()])
+    nodeSelector: dict[str, str] = Field(default_factory=dict)
+
+
+class Ingress(Strict):
+    host: str = Field(..., pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", description="Public host name.")
+    path: str = Field("/", pattern=r"^/")
+    className: str | None = Field(None, description="IngressClass name.")
+    tlsSecret: str | None = Field(None, pattern=NAME_PATTERN, description="Secret with the TLS certificate.")
+
+
+class Web(Strict):
+    """The HTTP port and how it is exposed."""
+
+    port: Port = Field(4000, description="Container port the app listens on (Phoenix: 4000).")
+    servicePort: Port = Field(80, description="Port of the web Service.")
+    serviceType: Literal["ClusterIP", "LoadBalancer", "NodePort"] = "ClusterIP"
+    ingress: Ingress | None = None
+
+
+class Storage(Strict):
+    """A PersistentVolumeClaim per pod through volumeClaimTemplates (needs `identity: stable`)."""
+
+    size: Memory = "1Gi"
+    mountPath: str = Field("/data", pattern=r"^/")
+    storageClassName: str | None = None
+    accessModes: list[Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"]] = Field(
+        default_factory=lambda: ["ReadWriteOnce"]
+    )  # type: ignore[assignment]
+    retainOnDelete: bool = Field(True, description="StatefulSet PVC retention policy when the app is deleted.")
+
+
+class SecretEnv(Strict):
+    name: str = Field(..., pattern=ENV_NAME_PATTERN, description="Environment variable name.")
+    secret: str = Field(..., pattern=NAME_PATTERN, description="Existing Secret name.")
+    key: str = Field(..., pattern=r"^[-._a-zA-Z0-9]+$")
+
+
+class Job(Strict):
+    """A Job (run once per deploy, e.g. migrations) or, with `schedule`, a CronJob."""
+
+    name: str = Field(..., pattern=NAME_PATTERN, max_length=30)
+    eval: str | None = Field(None, description="Elixir/Erlang expression for `bin/<release> eval`.")
+    command: list[str] | None = Field(None, min_length=1, description="Full command instead of `eval`.")
+    schedule: str | None = Field(None, pattern=CRON_PATTERN, description="Cron schedule → a CronJob.")
+    backoffLimit: int = Field(3, ge=0, le=100)
+    activeDeadlineSeconds: int = Field(600, ge=1)
+    concurrencyPolicy: Literal["Forbid", "Allow", "Replace"] = "Forbid"
+
+    @model_validator(mode="after")
+    def _one_command(self) -> Job:
+        if (self.eval is None) == (self.command is None):
+            raise ValueError("a job needs exactly one of eval, command")
+        return self
+
+
+class PodsMetric(Strict):
+    name: str = Field(..., description="Custom pod metric name, e.g. `packets-per-second`.")
+    averageValue: str = Field(..., pattern=QUANTITY_PATTERN)
+
+
+class ExternalMetric(Strict):
+    name: str = Field(..., description="External metric name, e.g. a Kafka consumer-group lag.")
+    selector: dict[str, str] = Field(default_factory=dict, description="matchLabels for the metric.")
+    averageValue: str | None = Field(None, pattern=QUANTITY_PATTERN)
+    value: str | None = Field(None, pattern=QUANTITY_PATTERN)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ExternalMetric:
+        if (self.averageValue is None) == (self.value is None):
+            raise ValueError("an external metric needs exactly one of averageValue, value")
+        return self
+
+
+class Autoscaling(Strict):
+    """HorizontalPodAutoscaler (autoscaling/v2)."""
+
+    min: int = Field(2, ge=1, le=1000)
+    max: int = Field(10, ge=1, le=1000)
+    cpu: int | None = Field(None, ge=1, le=1000, description="Target average CPU utilisation in percent.")
+    pods: list[PodsMetric] = Field(default_factory=list)
+    external: list[ExternalMetric] = Field(default_factory=list)
+    scaleDownStabilizationSeconds: int = Field(300, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _sane(self) -> Autoscaling:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        if self.cpu is None and not self.pods and not self.external:
+            raise ValueError("needs at least one of cpu, pods, external")
+        return self
+
+
+class Vpa(Strict):
+    """VerticalPodAutoscaler: recommendations only by default (updateMode Off, as in the first talk)."""
+
+    updateMode: Literal["Off", "Initial", "Recreate", "InPlaceOrRecreate"] = "Off"
+
+
+class Disruption(Strict):
+    """PodDisruptionBudget (policy/v1). Default: maxUnavailable 1 when there is more than one replica."""
+
+    minAvailable: int | str | None = None
+    maxUnavailable: int | str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Disruption:
+        if self.minAvailable is not None and self.maxUnavailable is not None:
+            raise ValueError("set only one of minAvailable, maxUnavailable")
+        return self
+
+
+class Priority(Strict):
+    """Reference an existing PriorityClass (`className`) or create one (`value`)."""
+
+    className: str | None = Field(None, pattern=NAME_PATTERN)
+    value: int | None = Field(None, ge=-2147483648, le=1000000000)
+    description: str = "Priority of a beamkube app."
+
+    @model_validator(mode="after")
+    def _one(self) -> Priority:
+        if self.className is None and self.value is None:
+            raise ValueError("set className (existing PriorityClass) or value (create one)")
+        return self
+
+
+class Metrics(Strict):
+    """Prometheus scraping of the BEAM's metrics endpoint (PromEx, prometheus.erl, ...)."""
+
+    port: Port = 9568
+    path: str = Field("/metrics", pattern=r"^/")
+
+
+class Security(Strict):
+    """Pod security. Defaults meet the Pod Security `restricted` profile."""
+
+    runAsUser: int = Field(65534, ge=1, description="Non-root numeric user (nobody).")
+    runAsGroup: int = Field(65534, ge=1)
+    fsGroup: int = Field(65534, ge=1)
+    readOnlyRootFilesystem: bool = True
+
+
+class AppSpec(Strict):
+    """A BEAM application on Kubernetes."""
+
+    apiVersion: Literal["beamkube.io/v1alpha1"] = Field(API_VERSION, description="Spec version.")
+    name: str = Field(..., pattern=NAME_PATTERN, max_length=40, description="App name (DNS label, ≤ 40).")
+    namespace: str = Field("default", pattern=NAME_PATTERN, max_length=63)
+    image: str = Field(..., pattern=r"^[^\s]+$", description="Container image, ideally pinned to a tag or digest.")
+    imagePullPolicy: Literal["IfNotPresent", "Always", "Never"] = "IfNotPresent"
+    release: Release = Field(default_factory=Release)  # type: ignore[arg-type]
+    identity: Identity = Identity.STATELESS
+    replicas: int = Field(3, ge=0, le=1000)
+    cluster: Cluster = Field(default_factory=Cluster)  # type: ignore[arg-type]
+    clusterDomain: str = Field("cluster.local", pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    web: Web | None = Field(default_factory=Web, description="The HTTP port; `null` for apps without one.")  # type: ignore[arg-type]
+    resources: Resources = Field(default_factory=Resources)  # type: ignore[arg-type]
+    limitRange: LimitRangeSpec | None = None
+    rollout: Rollout = Field(default_factory=Rollout)  # type: ignore[arg-type]
+    placement: Placement = Field(default_factory=Placement)
+    probes: Probes = Field(default_factory=Probes)
+    storage: Storage | None = None
+    env: dict[str, str] = Field(default_factory=dict, description="Plain configuration (into a ConfigMap).")
+    secretEnv: list[SecretEnv] = Field(default_factory=list, description="Variables from existing Secrets.")
+    jobs: list[Job] = Field(default_factory=list)
+    autoscaling: Autoscaling | None = None
+    vpa: Vpa | None = None
+    disruption: Disruption | None = None
+    priority: Priority | None = None
+    metrics: Metrics | None = None
+    security: Security = Field(default_factory=Security)  # type: ignore[arg-type]
+    terminationGracePeriodSeconds: int = Field(
+        45, ge=5, le=3600, description="Time for init:stop/0 to shut applications down after SIGTERM."
+    )
+    preStopSleepSeconds: int = Field(
+        5, ge=0, le=300, description="Delay before SIGTERM so endpoints drop the pod before it stops serving."
+    )
+    labels: dict[str, str] = Field(default_factory=dict, description="Extra labels on every object.")
+    annotations: dict[str, str] = Field(default_factory=dict, description="Extra pod annotations.")
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not re.fullmatch(ENV_NAME_PATTERN, key):
+                raise ValueError(f"env name {key!r} must match {ENV_NAME_PATTERN}")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> AppSpec:
+        if self.storage is not None and self.identity is not Identity.STABLE:
+            raise ValueError("storage needs identity: stable (volumeClaimTemplates belong to a StatefulSet)")
+        discovery = self.effective_discovery
+        if discovery in (Discovery.DNSSRV, Discovery.STATIC) and self.identity is not Identity.STABLE:
+            raise ValueError(f"cluster.discovery {discovery.value} needs identity: stable (per-pod DNS names)")
+        if self.rollout.strategy == "Recreate" and self.identity is Identity.STABLE:
+            raise ValueError("rollout.strategy Recreate is for Deployments; a StatefulSet uses RollingUpdate")
+        if (
+            self.rollout.strategy == "RollingUpdate"
+            and self.identity is Identity.STATELESS
+            and self.rollout.maxSurge in (0, "0%")
+            and self.rollout.maxUnavailable in (0, "0%")
+        ):
+            raise ValueError("rollout: maxSurge and maxUnavailable cannot both be 0")
+        if self.autoscaling is not None and self.vpa is not None and self.vpa.updateMode != "Off":
+            if self.autoscaling.cpu is not None:
+                raise ValueError("vpa.updateMode must be Off while autoscaling on cpu (they would fight)")
+        for job in self.jobs:
+            if job.name in {j.name for j in self.jobs if j is not job}:
+                raise ValueError(f"jobs: duplicate job name {job.name!r}")
+        for probe_name in ("readiness", "liveness", "startup"):
+            probe = getattr(self.probes, probe_name)
+            if isinstance(probe, Probe) and self.web is None:
+                uses_web = (probe.http is not None and probe.http.port is None) or (
+                    probe.tcp is not None and probe.tcp.port == "web"
+                )
+                if uses_web:
+                    raise ValueError(f"probes.{probe_name} uses the web port but web is null")
+        if self.metrics is not None and self.web is not None and self.metrics.port == self.web.port:
+            pass  # the same port serving /metrics is fine (Phoenix + PromEx on the endpoint)
+        ports = [self.cluster.distPort, self.cluster.epmdPort]
+        if self.web is not None:
+            ports.append(self.web.port)
+        if len(set(ports)) != len(ports):
+            raise ValueError("cluster.distPort, cluster.epmdPort and web.port must differ")
+        return self
+
+    # --- derived values (pure) -------------------------------------------------------------
+
+    @property
+    def release_name(self) -> str:
+        return self.release.name or self.name.replace("-", "_")
+
+    @property
+    def effective_discovery(self) -> Discovery:
+        if self.cluster.discovery is not None:
+            return self.cluster.discovery
+        return Discovery.DNSSRV if self.identity is Identity.STABLE else Discovery.DNS
+
+    @property
+    def cookie_secret_name(self) -> str:
+        return self.cluster.cookieSecret or f"{self.name}-erlang-cookie"
+
+    @property
+    def max_replicas(self) -> int:
+        if self.cluster.maxReplicas is not None:
+            return self.cluster.maxReplicas
+        if self.autoscaling is not None:
+            return max(self.autoscaling.max, self.replicas)
+        return max(self.replicas, 1)
