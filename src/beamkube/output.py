@@ -78,20 +78,20 @@ def write_objects(directory: Path, objects: list[dict[str, Any]], fmt: str) -> l
     written = []
     for index, obj in enumerate(objects, start=1):
         path = directory / object_filename(index, obj, fmt)
-        write_atomic(path, dump(obj_list := [obj], fmt) if fmt == "json" else dump_yaml(obj_list))
+        write_atomic(path, json.dumps(obj, indent=2) + "\n" if fmt == "json" else dump_yaml([obj]))
         written.append(path)
     keep = {p.name for p in written}
     for stale in directory.glob("[0-9][0-9]-*"):
-        if stale.name not in keep and re.fullmatch(r"\d\d-[a-z]+-[a-z0-9.-]+\.(yaml|json)", stale.name):
-            if _written_by_beamkube(stale):
-                stale.unlink()
+        ours = re.fullmatch(r"\d\d-[a-z]+-[a-z0-9.-]+\.(yaml|json)", stale.name) and _written_by_beamkube(stale)
+        if stale.name not in keep and ours:
+            stale.unlink()
     return written
 
 
 def _written_by_beamkube(path: Path) -> bool:
     try:
-        return "app.kubernetes.io/managed-by" in path.read_text(encoding="utf-8") and "beamkube" in path.read_text(
-            encoding="utf-8"
-        )
-    except OSError:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return False
+    return "app.kubernetes.io/managed-by: beamkube" in text or '"app.kubernetes.io/managed-by": "beamkube"' in text
+

@@ -43,6 +43,7 @@ def hpa(spec: AppSpec, names: Names) -> dict[str, Any] | None:
         metric: dict[str, Any] = {"name": ext.name}
         if ext.selector:
             metric["selector"] = {"matchLabels": dict(sorted(ext.selector.items()))}
+        target: dict[str, Any]
         if ext.averageValue is not None:
             target = {"averageValue": ext.averageValue, "type": "AverageValue"}
         else:

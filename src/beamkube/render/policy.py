@@ -95,7 +95,11 @@ def limit_range(spec: AppSpec) -> dict[str, Any] | None:
         "metadata": metadata(spec, f"{spec.name}-limits", "scheduling"),
         "spec": {
             "limits": [
-                {"default": amounts(limits.default), "defaultRequest": amounts(limits.defaultRequest), "type": "Container"}
+                {
+                    "default": amounts(limits.default),
+                    "defaultRequest": amounts(limits.defaultRequest),
+                    "type": "Container",
+                }
             ]
         },
     }

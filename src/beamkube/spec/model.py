@@ -254,15 +254,22 @@ class Web(Strict):
     ingress: Ingress | None = None
 
 
+AccessMode = Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"]
+
+
+def _read_write_once() -> list[AccessMode]:
+    return ["ReadWriteOnce"]
+
+
 class Storage(Strict):
     """A PersistentVolumeClaim per pod through volumeClaimTemplates (needs `identity: stable`)."""
 
     size: Memory = "1Gi"
     mountPath: str = Field("/data", pattern=r"^/")
     storageClassName: str | None = None
-    accessModes: list[Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"]] = Field(
-        default_factory=lambda: ["ReadWriteOnce"]
-    )  # type: ignore[assignment]
+    accessModes: list[AccessMode] = Field(
+        default_factory=_read_write_once
+    )
     retainOnDelete: bool = Field(True, description="StatefulSet PVC retention policy when the app is deleted.")
 
 
@@ -379,20 +386,20 @@ class Security(Strict):
 class AppSpec(Strict):
     """A BEAM application on Kubernetes."""
 
-    apiVersion: Literal["beamkube.io/v1alpha1"] = Field(API_VERSION, description="Spec version.")
+    apiVersion: Literal["beamkube.io/v1alpha1"] = Field("beamkube.io/v1alpha1", description="Spec version.")
     name: str = Field(..., pattern=NAME_PATTERN, max_length=40, description="App name (DNS label, ≤ 40).")
     namespace: str = Field("default", pattern=NAME_PATTERN, max_length=63)
     image: str = Field(..., pattern=r"^[^\s]+$", description="Container image, ideally pinned to a tag or digest.")
     imagePullPolicy: Literal["IfNotPresent", "Always", "Never"] = "IfNotPresent"
-    release: Release = Field(default_factory=Release)  # type: ignore[arg-type]
+    release: Release = Field(default_factory=Release)
     identity: Identity = Identity.STATELESS
     replicas: int = Field(3, ge=0, le=1000)
-    cluster: Cluster = Field(default_factory=Cluster)  # type: ignore[arg-type]
+    cluster: Cluster = Field(default_factory=Cluster)
     clusterDomain: str = Field("cluster.local", pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-    web: Web | None = Field(default_factory=Web, description="The HTTP port; `null` for apps without one.")  # type: ignore[arg-type]
-    resources: Resources = Field(default_factory=Resources)  # type: ignore[arg-type]
+    web: Web | None = Field(default_factory=Web, description="The HTTP port; `null` for apps without one.")
+    resources: Resources = Field(default_factory=Resources)
     limitRange: LimitRangeSpec | None = None
-    rollout: Rollout = Field(default_factory=Rollout)  # type: ignore[arg-type]
+    rollout: Rollout = Field(default_factory=Rollout)
     placement: Placement = Field(default_factory=Placement)
     probes: Probes = Field(default_factory=Probes)
     storage: Storage | None = None
@@ -404,7 +411,7 @@ class AppSpec(Strict):
     disruption: Disruption | None = None
     priority: Priority | None = None
     metrics: Metrics | None = None
-    security: Security = Field(default_factory=Security)  # type: ignore[arg-type]
+    security: Security = Field(default_factory=Security)
     terminationGracePeriodSeconds: int = Field(
         45, ge=5, le=3600, description="Time for init:stop/0 to shut applications down after SIGTERM."
     )
@@ -438,9 +445,9 @@ class AppSpec(Strict):
             and self.rollout.maxUnavailable in (0, "0%")
         ):
             raise ValueError("rollout: maxSurge and maxUnavailable cannot both be 0")
-        if self.autoscaling is not None and self.vpa is not None and self.vpa.updateMode != "Off":
-            if self.autoscaling.cpu is not None:
-                raise ValueError("vpa.updateMode must be Off while autoscaling on cpu (they would fight)")
+        cpu_hpa = self.autoscaling is not None and self.autoscaling.cpu is not None
+        if cpu_hpa and self.vpa is not None and self.vpa.updateMode != "Off":
+            raise ValueError("vpa.updateMode must be Off while autoscaling on cpu (they would fight)")
         for job in self.jobs:
             if job.name in {j.name for j in self.jobs if j is not job}:
                 raise ValueError(f"jobs: duplicate job name {job.name!r}")
