@@ -56,5 +56,5 @@ def test_write_objects_prunes_only_its_own_stale_files(tmp_path: Path) -> None:
     written = write_objects(tmp_path, objects(), "yaml")
     assert not mine_stale.exists()
     assert users.exists() and notes.exists()
-    assert [p.name for p in written][0] == "01-serviceaccount-kv.yaml"
+    assert written[0].name == "01-serviceaccount-kv.yaml"
     assert yaml.safe_load(written[-1].read_text())["kind"] == "StatefulSet"

@@ -56,7 +56,13 @@ def test_str_mentions_exclusive_cpus_only_with_affinity() -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("500m", Decimal("0.5")), ("2", Decimal(2)), ("1Gi", Decimal(2**30)), ("1k", Decimal(1000)), ("1.5", Decimal("1.5"))],
+    [
+        ("500m", Decimal("0.5")),
+        ("2", Decimal(2)),
+        ("1Gi", Decimal(2**30)),
+        ("1k", Decimal(1000)),
+        ("1.5", Decimal("1.5")),
+    ],
 )
 def test_parse_quantity(text: str, value: Decimal) -> None:
     assert parse_quantity(text) == value
