@@ -3,7 +3,10 @@
 Role: pure (no I/O). This is where the three release flavours differ:
 - mix: node name and cookie through RELEASE_NODE/RELEASE_COOKIE, our vm.args through RELEASE_VM_ARGS
   (mix does not expand variables in vm.args, so nothing pod-specific goes into it);
-- relx: a `vm.args.src` whose `${VAR}`s the start script substitutes into RELX_OUT_FILE_PATH (writable);
+- relx: a `vm.args.src` whose `${VAR}`s the start script substitutes into RELX_OUT_FILE_PATH (writable).
+  VMARGS_PATH names the *target* (`.../vm.args`): relx 3.19 looks for `<VMARGS_PATH>.src` and, only if it
+  exists, writes the substituted copy into RELX_OUT_FILE_PATH, which must already exist (it is not
+  created: `[ -d ]` or it falls back to the read-only config dir). See docs/scaffold.md for the evidence;
 - distillery: the second talk's REPLACE_OS_VARS + RELEASE_CONFIG_DIR, with RELEASE_MUTABLE_DIR writable.
 """
 
@@ -141,7 +144,9 @@ def beam_env(spec: AppSpec, names: Names, *, distributed: bool = True) -> list[d
             _value("RELEASE_VM_ARGS", file),
         ]
     elif flavour is Flavour.RELX:
-        env += [_value("RELX_OUT_FILE_PATH", RELEASE_TMP), _value("VMARGS_PATH", file)]
+        # Pointing VMARGS_PATH at the .src file itself passes it to erl unsubstituted ("Can't set long node
+        # name"); /tmp is the emptyDir mount point, so it exists when the start script checks it.
+        env += [_value("RELX_OUT_FILE_PATH", TMP_DIR), _value("VMARGS_PATH", f"{CONFIG_DIR}/vm.args")]
     else:
         env += [
             _value("REPLACE_OS_VARS", "true"),
