@@ -1,0 +1,147 @@
+"""A BeamApp's status: conditions Ready / Progressing / Degraded, replicas and the expected node names.
+
+Role: pure (no I/O). `build_status` is deterministic for the same inputs and keeps a condition's
+`lastTransitionTime` while its status does not change, so a resync that observes nothing new produces a
+status equal to the live one and the operator writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from beamkube.render.names import Names
+from beamkube.spec.model import AppSpec, Identity
+
+CONDITION_TYPES = ("Ready", "Progressing", "Degraded")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one reconcile saw: the spec (or why it is invalid), the workload's live status, apply errors."""
+
+    generation: int
+    spec: AppSpec | None = None
+    spec_error: str | None = None
+    workload_kind: str | None = None
+    workload: dict[str, Any] | None = None
+    apply_error: str | None = None
+
+
+def desired_replicas(spec: AppSpec) -> int:
+    """Pods the app should have (the HPA may scale above; Ready needs at least its minimum)."""
+    return spec.autoscaling.min if spec.autoscaling is not None else spec.replicas
+
+
+def expected_nodes(spec: AppSpec) -> list[str]:
+    """BEAM node names the pods will take: one per ordinal for stable identity, else the IP pattern."""
+    names = Names.of(spec)
+    if spec.identity is Identity.STABLE:
+        return [names.stable_node(i) for i in range(spec.replicas)]
+    return [f"{names.release}@<pod IP>"]
+
+
+def workload_progress(workload: dict[str, Any] | None) -> tuple[int, bool]:
+    """(ready replicas, whether the controller has seen the latest workload spec)."""
+    if workload is None:
+        return 0, False
+    status = workload.get("status") or {}
+    ready = int(status.get("readyReplicas") or 0)
+    generation = (workload.get("metadata") or {}).get("generation")
+    observed = status.get("observedGeneration")
+    seen = generation is None or observed is None or observed >= generation
+    return ready, bool(seen)
+
+
+def build_status(obs: Observation, previous: dict[str, Any] | None, now: str) -> dict[str, Any]:
+    """The status to write. `previous` is the live status (for transition times); `now` an RFC 3339 time."""
+    previous = previous or {}
+    status: dict[str, Any] = {"observedGeneration": obs.generation}
+    if obs.spec is None:
+        message = obs.spec_error or "invalid spec"
+        conditions = {
+            "Ready": ("False", "InvalidSpec", message),
+            "Progressing": ("False", "InvalidSpec", "nothing applied until the spec is fixed"),
+            "Degraded": ("True", "InvalidSpec", message),
+        }
+        # Keep what the last valid spec reported about the running workload: it is still running.
+        for key in ("readyReplicas", "replicas", "workload", "nodes"):
+            if key in previous:
+                status[key] = previous[key]
+        status["conditions"] = _conditions(conditions, previous, obs.generation, now)
+        return _ordered(status)
+    spec = obs.spec
+    want = desired_replicas(spec)
+    ready, seen = workload_progress(obs.workload)
+    status["readyReplicas"] = ready
+    status["replicas"] = want
+    status["workload"] = f"{obs.workload_kind}/{spec.name}" if obs.workload_kind else spec.name
+    status["nodes"] = expected_nodes(spec)
+    if obs.apply_error is not None:
+        conditions = {
+            "Ready": ("False", "ApplyFailed", obs.apply_error),
+            "Progressing": ("False", "ApplyFailed", obs.apply_error),
+            "Degraded": ("True", "ApplyFailed", obs.apply_error),
+        }
+    elif seen and ready >= want and _updated(obs.workload, want):
+        conditions = {
+            "Ready": ("True", "AllReplicasReady", f"{ready}/{want} replicas ready"),
+            "Progressing": ("False", "RolloutComplete", "the workload runs the latest spec"),
+            "Degraded": ("False", "AsExpected", ""),
+        }
+    else:
+        conditions = {
+            "Ready": ("False", "ReplicasNotReady", f"{ready}/{want} replicas ready"),
+            "Progressing": ("True", "RollingOut", f"waiting for {status['workload']}: {ready}/{want} ready"),
+            "Degraded": ("False", "AsExpected", ""),
+        }
+    status["conditions"] = _conditions(conditions, previous, obs.generation, now)
+    return _ordered(status)
+
+
+def _updated(workload: dict[str, Any] | None, want: int) -> bool:
+    """All wanted pods run the newest template (updatedReplicas when the controller reports it)."""
+    status = (workload or {}).get("status") or {}
+    updated = status.get("updatedReplicas")
+    return updated is None or int(updated) >= want
+
+
+def _conditions(
+    wanted: dict[str, tuple[str, str, str]], previous: dict[str, Any], generation: int, now: str
+) -> list[dict[str, Any]]:
+    before = {c.get("type"): c for c in previous.get("conditions") or [] if isinstance(c, dict)}
+    out = []
+    for kind in CONDITION_TYPES:
+        state, reason, message = wanted[kind]
+        old = before.get(kind) or {}
+        since = old.get("lastTransitionTime") if old.get("status") == state and old.get("lastTransitionTime") else now
+        out.append(
+            {
+                "lastTransitionTime": since,
+                "message": message,
+                "observedGeneration": generation,
+                "reason": reason,
+                "status": state,
+                "type": kind,
+            }
+        )
+    return out
+
+
+def _ordered(status: dict[str, Any]) -> dict[str, Any]:
+    return dict(sorted(status.items()))
+
+
+def status_differs(live: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
+    """Whether writing `wanted` would change anything (ignores fields other writers own, like kopf's)."""
+    live = live or {}
+    return any(live.get(key) != value for key, value in wanted.items()) or any(
+        key not in wanted for key in live if key in ("readyReplicas", "replicas", "workload", "nodes")
+    )
+
+
+def ready(status: dict[str, Any] | None) -> bool:
+    for condition in (status or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            return bool(condition.get("status") == "True")
+    return False
