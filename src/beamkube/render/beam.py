@@ -13,6 +13,7 @@ Role: pure (no I/O). This is where the three release flavours differ:
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from beamkube.quantity import cpu_millicores
@@ -64,18 +65,29 @@ def vm_args(spec: AppSpec, names: Names) -> str:
     discovery = spec.effective_discovery
     if discovery is Discovery.STATIC:
         peers = ",".join(f"'{names.stable_node(i)}'" for i in range(spec.max_replicas))
-        lines += [f"-kernel sync_nodes_optional [{peers}]", "-kernel sync_nodes_timeout 10000"]
+        lines += [
+            f"-kernel sync_nodes_optional {args_file_escape(f'[{peers}]')}",
+            "-kernel sync_nodes_timeout 10000",
+        ]
     loop = discovery_loop(spec, names)
     if loop is not None:
-        lines.append(f"-eval {loop}")
+        lines.append(f"-eval {args_file_escape(loop)}")
     lines += list(spec.release.vmArgs)
     return "\n".join(lines) + "\n"
+
+
+def args_file_escape(value: str) -> str:
+    """One vm.args argument whose quotes survive: erlexec's `-args_file` parser treats `'` and `"` as
+    quoting and drops them (an unescaped `['a@h']` reaches the kernel as `[a@h]`, a bad_environment_value
+    that stops the boot, and `"..."` strings vanish from `-eval`), `#` starts a comment and whitespace splits
+    arguments. A backslash makes the next character literal in mix, relx and Distillery releases alike."""
+    return re.sub(r"""(['"\\#\s])""", r"\\\1", value)
 
 
 def discovery_loop(spec: AppSpec, names: Names) -> str | None:
     """A self-contained Erlang expression, run by init at boot (`-eval`), that keeps connecting the node to
     its peers: no libcluster and no change to the application's code. It uses only kernel/stdlib, contains
-    no whitespace (vm.args splits arguments on whitespace) and never raises: inet_res:lookup/3 returns []
+    no whitespace and is written to vm.args through `args_file_escape`; it never raises: inet_res:lookup/3 returns []
     on failure and net_kernel:connect_node/1 returns false."""
     discovery = spec.effective_discovery
     interval = spec.cluster.pollIntervalMs
