@@ -1,7 +1,7 @@
 """Check that an OpenAPI v3 schema is *structural* (what apiextensions.k8s.io/v1 requires), and turn one
 into plain JSON Schema so a client can validate custom resources the way the API server would.
 
-Role: pure (no I/O). The rules follow the Kubernetes documentation on structural schemas: every node has a
+Role: test helper, pure (no I/O). The rules follow the Kubernetes documentation on structural schemas: every node has a
 type (unless int-or-string or preserve-unknown-fields), no `$ref`, `additionalProperties` never next to
 `properties` and never `false`, nothing but value validations inside `anyOf`/`allOf`/`oneOf`/`not` (the
 int-or-string pair excepted), `metadata` restricted to name/generateName, and defaults that validate.

@@ -1,0 +1,189 @@
+"""Reconcile one BeamApp: render it, apply the children that differ, create the cookie, prune, report status.
+
+Role: network I/O (through `beamkube.kube.client.KubeClient`). Level-triggered and idempotent: the same
+BeamApp reconciled twice writes nothing the second time, and a reconcile interrupted at any point (operator
+restarted) is completed by the next one. Reads come before every write: a child is applied only when the live
+object lacks what is desired (`children.needs_apply`), the status is patched only when it differs.
+
+An invalid spec is not an exception to retry: it becomes the Degraded condition carrying the message
+`beamkube render` would print (`parse_spec`'s `SpecError`), and nothing is applied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from beamkube.errors import SpecError
+from beamkube.kube.client import KubeClient
+from beamkube.kube.errors import AlreadyExists, KubeError
+from beamkube.kube.resources import SECRET, ResourceType, prunable_types, register, resource_of
+from beamkube.operator import GROUP, KIND, PLURAL, VERSION
+from beamkube.operator.children import CLUSTER_SCOPED_KINDS, desired_child, needs_apply, owned_by, owner_reference
+from beamkube.operator.crd import spec_from_beamapp
+from beamkube.operator.status import Observation, build_status, status_differs
+from beamkube.render import render
+from beamkube.render.config import generated_cookie_secret
+from beamkube.spec.load import parse_spec
+from beamkube.spec.model import AppSpec
+
+log = logging.getLogger("beamkube.operator")
+
+BEAMAPP = register(ResourceType(f"{GROUP}/{VERSION}", KIND, PLURAL, True))
+COOKIE_BYTES = 32  # token_urlsafe(32) → 43 characters, well above the 16 the CLI requires
+
+
+class OwnershipConflict(KubeError):
+    """A cluster-scoped child (e.g. a PriorityClass) exists and belongs to someone else."""
+
+
+def now_rfc3339() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def app_source(app: dict[str, Any]) -> str:
+    meta = app.get("metadata") or {}
+    return f"BeamApp {meta.get('namespace', 'default')}/{meta.get('name', '?')}"
+
+
+@dataclass
+class Outcome:
+    """What one reconcile did (for logs, tests and the benchmark)."""
+
+    writes: int = 0
+    ready: bool = False
+    error: str | None = None
+    pruned: list[str] = field(default_factory=list)
+
+
+class Reconciler:
+    """Reconciles BeamApps with one client. `pruned_once` remembers apps pruned since this process started,
+    so a restarted operator prunes each app once even when its generation did not change."""
+
+    def __init__(self, client: KubeClient, clock: Callable[[], str] = now_rfc3339) -> None:
+        self.client = client
+        self.clock = clock
+        self.pruned_once: set[str] = set()
+        # Called with (app, status) after every reconcile; the controller uses it to ignore the echo event.
+        self.status_written: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
+
+    async def reconcile(self, app: dict[str, Any]) -> Outcome:
+        outcome = Outcome()
+        meta = app["metadata"]
+        generation = int(meta.get("generation") or 0)
+        live_status = app.get("status") or {}
+        try:
+            spec = parse_spec(spec_from_beamapp(app), app_source(app))
+        except SpecError as exc:
+            outcome.error = str(exc)
+            observation = Observation(generation=generation, spec_error=str(exc))
+            await self._write_status(app, observation, outcome)
+            return outcome
+        rendered = render(spec)
+        desired = [desired_child(obj, app) for obj in rendered.objects]
+        workload_live: dict[str, Any] | None = None
+        apply_error: str | None = None
+        try:
+            for obj in desired:
+                live = await self._converge(obj, app, outcome)
+                if obj["kind"] == rendered.workload_kind and obj["metadata"]["name"] == spec.name:
+                    workload_live = live
+            await self._ensure_cookie(spec, app, outcome)
+            uid = str(meta.get("uid"))
+            if uid not in self.pruned_once or live_status.get("observedGeneration") != generation:
+                await self._prune(spec, app, desired, outcome)
+                self.pruned_once.add(uid)
+        except KubeError as exc:
+            apply_error = str(exc)
+            outcome.error = apply_error
+        observation = Observation(
+            generation=generation,
+            spec=spec,
+            workload_kind=rendered.workload_kind,
+            workload=workload_live,
+            apply_error=apply_error,
+        )
+        status = await self._write_status(app, observation, outcome)
+        outcome.ready = apply_error is None and any(
+            c["type"] == "Ready" and c["status"] == "True" for c in status["conditions"]
+        )
+        return outcome
+
+    async def _converge(self, obj: dict[str, Any], app: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
+        rt = resource_of(obj)
+        meta = obj["metadata"]
+        live = await self.client.get_or_none(rt, meta["name"], meta.get("namespace"))
+        if live is not None and obj["kind"] in CLUSTER_SCOPED_KINDS and not owned_by(live, app):
+            raise OwnershipConflict(
+                f"{obj['kind']} {meta['name']} exists and is not owned by {app_source(app)}; "
+                "rename the app or delete that object"
+            )
+        if not needs_apply(obj, live):
+            assert live is not None
+            return live
+        outcome.writes += 1
+        # force: the operator is the controller of its children; hand edits are reverted like any drift.
+        return await self.client.apply(obj, force=True)
+
+    async def _ensure_cookie(self, spec: AppSpec, app: dict[str, Any], outcome: Outcome) -> None:
+        """Create the cookie Secret once with random bytes; an existing one is never read out or rewritten."""
+        name = spec.cookie_secret_name
+        if await self.client.get_or_none(SECRET, name, spec.namespace) is not None:
+            return
+        body = generated_cookie_secret(spec, secrets.token_urlsafe(COOKIE_BYTES).encode())
+        body["metadata"]["ownerReferences"] = [owner_reference(app)]
+        outcome.writes += 1
+        # AlreadyExists: created concurrently (another reconcile or `beamkube deploy`); theirs stands.
+        with contextlib.suppress(AlreadyExists):
+            await self.client.create(body)
+
+    async def _prune(
+        self, spec: AppSpec, app: dict[str, Any], desired: list[dict[str, Any]], outcome: Outcome
+    ) -> None:
+        """Delete children of this BeamApp that are no longer rendered (never Secrets or PVCs)."""
+        wanted = {(o["kind"], o["metadata"]["name"]) for o in desired}
+        selector = f"app.kubernetes.io/managed-by=beamkube,app.kubernetes.io/instance={spec.name}"
+        for rt in prunable_types():
+            items, _ = await self.client.list(rt, spec.namespace, label_selector=selector)
+            for item in items:
+                name = str(item["metadata"]["name"])
+                if (rt.kind, name) in wanted or not owned_by(item, app):
+                    continue
+                outcome.writes += 1
+                if await self.client.delete(rt, name, item["metadata"].get("namespace")):
+                    outcome.pruned.append(f"{rt.kind}/{name}")
+
+    async def _write_status(self, app: dict[str, Any], obs: Observation, outcome: Outcome) -> dict[str, Any]:
+        live = app.get("status") or {}
+        status = build_status(obs, live, self.clock())
+        if status_differs(live, status):
+            outcome.writes += 1
+            meta = app["metadata"]
+            await self.client.patch(
+                BEAMAPP, meta["name"], {"status": status}, namespace=meta["namespace"], subresource="status"
+            )
+        if self.status_written is not None:
+            self.status_written(app, status)
+        return status
+
+    async def cleanup_cluster_scoped(self, namespace: str, name: str) -> list[str]:
+        """After a BeamApp is deleted: delete its cluster-scoped children (no ownerReference can reach them)."""
+        from beamkube.operator.children import OWNER_NAME, OWNER_NAMESPACE
+
+        deleted = []
+        selector = f"{OWNER_NAMESPACE}={namespace},{OWNER_NAME}={name}"
+        for rt in prunable_types():
+            if rt.namespaced:
+                continue
+            items, _ = await self.client.list(rt, label_selector=selector)
+            for item in items:
+                labels = item["metadata"].get("labels") or {}
+                if labels.get(OWNER_NAMESPACE) == namespace and labels.get(OWNER_NAME) == name:
+                    await self.client.delete(rt, item["metadata"]["name"])
+                    deleted.append(f"{rt.kind}/{item['metadata']['name']}")
+        return deleted
