@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -454,6 +455,22 @@ class Cluster:
         self.dead.append(pod)
         return pod
 
+    def stop(self, names: Iterable[str], timeout: float = 10.0) -> None:
+        """Scale down: SIGTERM (init:stop, as the kubelet sends it), wait for the nodes to exit, then
+        remove the pods' namespaces."""
+        with self._lock:
+            pods = [self.pods.pop(name) for name in names]
+        for pod in pods:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pod.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for pod in pods:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                pod.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            self.network.remove_pod(pod.name)
+            _reap(pod.process)
+            self.dead.append(pod)
+
     def _stop(self, pod: Pod) -> None:
         with self._lock:
             self.pods.pop(pod.name, None)
@@ -497,7 +514,8 @@ def _reap(process: subprocess.Popen[Any]) -> None:
 
 CONTROL_ERL = r"""
 -module(beamkube_control).
-%% Reads commands on stdin, one per line; answers on stdout. Hidden, so no node counts it in nodes().
+%% Reads commands on stdin, one per line; answers on stdout in lines starting with "@@ " (the logger may
+%% print reports in between). Hidden, so no node counts it in nodes().
 -export([main/0]).
 
 main() -> loop().
@@ -510,8 +528,8 @@ loop() ->
             case string:lexemes(string:trim(Line), " ") of
                 ["nodes", Timeout | Nodes] -> nodes([list_to_atom(N) || N <- Nodes], list_to_integer(Timeout));
                 ["cookie", Node, Cookie] -> erlang:set_cookie(list_to_atom(Node), list_to_atom(Cookie)),
-                                            io:format("end~n");
-                _ -> io:format("error~nend~n")
+                                            io:format("@@ end~n");
+                _ -> io:format("@@ error~n@@ end~n")
             end,
             loop()
     end.
@@ -519,13 +537,13 @@ loop() ->
 nodes(Nodes, Timeout) ->
     Self = self(),
     Pids = [spawn(fun() -> Self ! {self(), N, rpc:call(N, erlang, nodes, [], Timeout)} end) || N <- Nodes],
-    [receive {P, N, Reply} -> report(N, Reply) after Timeout + 500 -> io:format("~s down~n", [N]) end
+    [receive {P, N, Reply} -> report(N, Reply) after Timeout + 500 -> io:format("@@ ~s down~n", [N]) end
      || {P, N} <- lists:zip(Pids, Nodes)],
-    io:format("end~n").
+    io:format("@@ end~n").
 
 report(N, Peers) when is_list(Peers) ->
-    io:format("~s ok ~s~n", [N, lists:join(",", [atom_to_list(P) || P <- lists:sort(Peers)])]);
-report(N, _) -> io:format("~s down~n", [N]).
+    io:format("@@ ~s ok ~s~n", [N, lists:join(",", [atom_to_list(P) || P <- lists:sort(Peers)])]);
+report(N, _) -> io:format("@@ ~s down~n", [N]).
 """
 
 
@@ -570,9 +588,11 @@ class Control:
                 reply = self.process.stdout.readline()
                 if not reply:
                     raise LaunchError("the control node exited")
-                if reply.strip() == "end":
+                if not reply.startswith("@@ "):
+                    continue  # a log report from the control node itself
+                if reply.strip() == "@@ end":
                     return lines
-                lines.append(reply.strip())
+                lines.append(reply[3:].strip())
 
     def nodes(self, nodes: Sequence[str], timeout_ms: int = 1000) -> dict[str, set[str] | None]:
         """Each node's nodes() (visible connections), or None when it does not answer."""
@@ -580,10 +600,8 @@ class Control:
             return {}
         views: dict[str, set[str] | None] = {}
         for line in self._ask(f"nodes {timeout_ms} {' '.join(nodes)}"):
-            parts = line.split(" ")
-            views[parts[0]] = set(filter(None, parts[2].split(","))) if parts[1] == "ok" and len(parts) > 2 else (
-                set() if parts[1] == "ok" else None
-            )
+            node, status, *peers = line.split(" ")
+            views[node] = set(filter(None, ",".join(peers).split(","))) if status == "ok" else None
         return views
 
     def use_cookie(self, node: str, cookie: str) -> None:

@@ -221,6 +221,9 @@ class PodNetwork:
             net = self.pods.pop(pod, None)
         if net is not None:
             net.alive = False
+            # Cable first, then the processes: the kernel would otherwise send FIN/RST for the killed
+            # node's sockets and the peers would learn of the death at once.
+            ip("-n", self.switch, "link", "delete", net.switch_port, check=False)
             kill_namespace(net.netns)
 
     def set_link(self, pod: str, up: bool) -> None:
