@@ -112,7 +112,7 @@ def lease_role(spec: AppSpec, lease_name: str) -> dict[str, Any]:
                 "apiGroups": ["coordination.k8s.io"],
                 "resources": ["leases"],
                 "resourceNames": [lease_name],
-                "verbs": ["get", "update"],
+                "verbs": ["get", "patch"],
             },
         ],
     }
