@@ -1,0 +1,578 @@
+"""A fake kube-controller-manager + kubelet for the API double: Deployments, StatefulSets and Jobs progress.
+
+Role: test support (no network; it writes to the double's `Store` directly, so watchers see its changes).
+It runs as a task on the double's event loop, woken by every store change and ticking every few ms:
+
+- Deployment → one ReplicaSet per pod-template hash (`deployment.kubernetes.io/revision` annotations, a
+  template that returns to an old ReplicaSet bumps its revision, as on a real rollback); the new ReplicaSet is
+  scaled to `replicas`, old ones shrink as new pods become available (maxUnavailable 0 style);
+  status.observedGeneration/replicas/updatedReplicas/readyReplicas/availableReplicas and conditions.
+- StatefulSet → ControllerRevisions (`revision`, `data.spec.template`), pods `<name>-<ordinal>` in Parallel,
+  rolling replacement from the highest ordinal (respecting `partition`) once every pod is ready, PVCs from
+  volumeClaimTemplates, status.currentRevision/updateRevision/updatedReplicas/readyReplicas.
+- Job → one pod; Complete after `job_seconds`, or Failed when its name matches `failing_jobs`.
+- Pods become Running/Ready `ready_seconds` after creation, unless their image is in `failing_images`: then
+  they crash-loop (waiting CrashLoopBackOff, restartCount growing) with BackOff Events.
+- `paused = True` freezes everything (a controller that is down).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import hashlib
+import itertools
+import json
+import time
+from typing import Any
+
+from tests.support.apidouble import RDef, Store, now
+
+MANAGER = "kube-controller-manager"
+REVISION = "deployment.kubernetes.io/revision"
+
+
+def _hash(template: Any) -> str:
+    return hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def qos_class(pod_spec: dict[str, Any]) -> str:
+    containers = pod_spec.get("containers") or []
+    requests_any = limits_any = False
+    guaranteed = bool(containers)
+    for c in containers:
+        res = c.get("resources") or {}
+        req, lim = res.get("requests") or {}, res.get("limits") or {}
+        requests_any = requests_any or bool(req)
+        limits_any = limits_any or bool(lim)
+        for name in ("cpu", "memory"):
+            if name not in lim or req.get(name, lim[name]) != lim[name]:
+                guaranteed = False
+    if guaranteed:
+        return "Guaranteed"
+    return "Burstable" if requests_any or limits_any else "BestEffort"
+
+
+class FakeController:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        ready_seconds: float = 0.05,
+        job_seconds: float = 0.05,
+        tick: float = 0.02,
+    ) -> None:
+        self.store = store
+        self.ready_seconds = ready_seconds
+        self.job_seconds = job_seconds
+        self.tick = tick
+        self.failing_images: set[str] = set()
+        self.failing_jobs: set[str] = set()
+        self.paused = False
+        self._born: dict[str, float] = {}  # pod uid → monotonic creation time
+        self._ips = itertools.count(2)
+        self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self.store.listeners.append(self._poke)
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.store.listeners.remove(self._poke)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _poke(self) -> None:
+        if self._loop is not None and self._wake is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.tick)
+            self._wake.clear()
+            if self.paused:
+                continue
+            with self.store.lock:
+                listeners, self.store.listeners = self.store.listeners, []  # our own writes must not re-wake us
+                try:
+                    self.reconcile()
+                finally:
+                    self.store.listeners = listeners
+
+    # helpers -------------------------------------------------------------------------------
+    def _r(self, group: str, plural: str) -> RDef:
+        return self.store.rdefs[(group, plural)]
+
+    def _items(self, group: str, plural: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        return [
+            e.obj
+            for (g, p, ns, _), e in sorted(self.store.entries.items())
+            if (g, p) == (group, plural) and (namespace is None or ns == namespace)
+        ]
+
+    def _owned(self, group: str, plural: str, owner: dict[str, Any]) -> list[dict[str, Any]]:
+        uid = owner["metadata"]["uid"]
+        return [
+            o
+            for o in self._items(group, plural, owner["metadata"]["namespace"])
+            if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or [])
+        ]
+
+    def _ref(self, owner: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "apiVersion": owner["apiVersion"],
+            "kind": owner["kind"],
+            "name": owner["metadata"]["name"],
+            "uid": owner["metadata"]["uid"],
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+
+    def _set_status(self, group: str, plural: str, obj: dict[str, Any], status: dict[str, Any]) -> None:
+        if obj.get("status") == status:
+            return
+        meta = obj["metadata"]
+        body = copy.deepcopy(obj)
+        body["status"] = status
+        key = (group, plural, meta.get("namespace", ""), meta["name"])
+        self.store._replace_entry(
+            self._r(group, plural), key, body, MANAGER, with_status=True, dry_run=False, status_only=True
+        )
+
+    def _update(self, group: str, plural: str, obj: dict[str, Any]) -> None:
+        meta = obj["metadata"]
+        key = (group, plural, meta.get("namespace", ""), meta["name"])
+        self.store._replace_entry(self._r(group, plural), key, obj, MANAGER, with_status=True, dry_run=False)
+
+    def _event(self, involved: dict[str, Any], reason: str, message: str, kind: str = "Normal") -> None:
+        meta = involved["metadata"]
+        name = f"{meta['name']}.{reason.lower()}"
+        existing = self.store.entries.get(("", "events", meta["namespace"], name))
+        count = int(existing.obj.get("count", 0)) + 1 if existing else 1
+        if existing and time.monotonic() - existing.obj.get("_last", 0) < 0.2:
+            return  # keep event churn low; real kubelets aggregate too
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": name, "namespace": meta["namespace"]},
+            "involvedObject": {
+                "kind": involved["kind"],
+                "name": meta["name"],
+                "namespace": meta["namespace"],
+                "uid": meta["uid"],
+            },
+            "reason": reason,
+            "message": message,
+            "type": kind,
+            "count": count,
+            "firstTimestamp": existing.obj["firstTimestamp"] if existing else now(),
+            "lastTimestamp": now(),
+        }
+        self.store.put(self._r("", "events"), body, MANAGER)
+
+    # pods ----------------------------------------------------------------------------------
+    def _new_pod(self, owner: dict[str, Any], name: str, template: dict[str, Any], extra: dict[str, str]) -> None:
+        labels = {**((template.get("metadata") or {}).get("labels") or {}), **extra}
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": owner["metadata"]["namespace"],
+                "labels": labels,
+                "annotations": dict((template.get("metadata") or {}).get("annotations") or {}),
+                "ownerReferences": [self._ref(owner)],
+            },
+            "spec": {**copy.deepcopy(template.get("spec") or {}), "nodeName": "node-1"},
+            "status": {"phase": "Pending", "qosClass": qos_class(template.get("spec") or {})},
+        }
+        created = self.store.create(self._r("", "pods"), owner["metadata"]["namespace"], pod, MANAGER)
+        self._born[created["metadata"]["uid"]] = time.monotonic()
+        self._event(created, "Scheduled", f"Successfully assigned {name} to node-1")
+
+    def _pod_failing(self, pod: dict[str, Any]) -> bool:
+        return any(c.get("image") in self.failing_images for c in pod["spec"].get("containers") or [])
+
+    def _progress_pod(self, pod: dict[str, Any]) -> None:
+        uid = pod["metadata"]["uid"]
+        born = self._born.setdefault(uid, time.monotonic())
+        age = time.monotonic() - born
+        status = copy.deepcopy(pod.get("status") or {})
+        containers = pod["spec"].get("containers") or []
+        job_pod = pod["spec"].get("restartPolicy") == "Never"
+        if job_pod:
+            return  # job pods are driven by _jobs
+        if age < self.ready_seconds:
+            return
+        status.setdefault("podIP", f"10.244.0.{next(self._ips) % 250 + 2}")
+        status.setdefault("hostIP", "192.168.0.10")
+        status.setdefault("startTime", now())
+        if self._pod_failing(pod):
+            restarts = int(age / 0.1)
+            status["phase"] = "Running"
+            status["conditions"] = [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}]
+            status["containerStatuses"] = [
+                {
+                    "name": c["name"],
+                    "image": c.get("image"),
+                    "ready": False,
+                    "restartCount": restarts,
+                    "state": {
+                        "waiting": {
+                            "reason": "CrashLoopBackOff",
+                            "message": f"back-off restarting failed container {c['name']}",
+                        }
+                    },
+                    "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}},
+                }
+                for c in containers
+            ]
+            self._event(pod, "BackOff", f"Back-off restarting failed container {containers[0]['name']}", "Warning")
+        else:
+            status["phase"] = "Running"
+            status["conditions"] = [{"type": "Ready", "status": "True"}]
+            status["containerStatuses"] = [
+                {
+                    "name": c["name"],
+                    "image": c.get("image"),
+                    "ready": True,
+                    "restartCount": 0,
+                    "state": {"running": {"startedAt": status["startTime"]}},
+                }
+                for c in containers
+            ]
+        self._set_status("", "pods", pod, status)
+
+    @staticmethod
+    def _ready(pod: dict[str, Any]) -> bool:
+        return any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (pod.get("status") or {}).get("conditions") or []
+        )
+
+    def _scale_pods(
+        self,
+        owner: dict[str, Any],
+        pods: list[dict[str, Any]],
+        want: int,
+        template: dict[str, Any],
+        extra: dict[str, str],
+    ) -> None:
+        live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+        for pod in sorted(live, key=lambda p: p["metadata"]["name"])[want:]:
+            self.store._remove(
+                self._r("", "pods"), ("", "pods", pod["metadata"]["namespace"], pod["metadata"]["name"]), "Background"
+            )
+        names = {p["metadata"]["name"] for p in live}
+        index = 0
+        for _ in range(max(0, want - len(live))):
+            while f"{owner['metadata']['name']}-{index}" in names:
+                index += 1
+            name = f"{owner['metadata']['name']}-{index}"
+            names.add(name)
+            self._new_pod(owner, name, template, extra)
+
+    # reconcile -----------------------------------------------------------------------------
+    def reconcile(self) -> None:
+        for pod in self._items("", "pods"):
+            self._progress_pod(pod)
+        for dep in self._items("apps", "deployments"):
+            self._deployment(dep)
+        for rs in self._items("apps", "replicasets"):
+            self._replicaset(rs)
+        for sts in self._items("apps", "statefulsets"):
+            self._statefulset(sts)
+        for job in self._items("batch", "jobs"):
+            self._job(job)
+
+    def _deployment(self, dep: dict[str, Any]) -> None:
+        spec = dep.get("spec") or {}
+        template = spec.get("template") or {}
+        want = int(spec.get("replicas", 1))
+        digest = _hash(template)
+        sets = self._owned("apps", "replicasets", dep)
+        revisions = [int(rs["metadata"].get("annotations", {}).get(REVISION, 0)) for rs in sets]
+        top = max(revisions, default=0)
+        current = next((rs for rs in sets if rs["metadata"]["labels"].get("pod-template-hash") == digest), None)
+        ns = dep["metadata"]["namespace"]
+        if current is None:
+            labels = {**((template.get("metadata") or {}).get("labels") or {}), "pod-template-hash": digest}
+            rs_template = copy.deepcopy(template)
+            rs_template.setdefault("metadata", {})["labels"] = labels
+            body = {
+                "apiVersion": "apps/v1",
+                "kind": "ReplicaSet",
+                "metadata": {
+                    "name": f"{dep['metadata']['name']}-{digest}",
+                    "namespace": ns,
+                    "labels": labels,
+                    "annotations": {REVISION: str(top + 1)},
+                    "ownerReferences": [self._ref(dep)],
+                },
+                "spec": {
+                    "replicas": want,
+                    "selector": {
+                        "matchLabels": {**spec.get("selector", {}).get("matchLabels", {}), "pod-template-hash": digest}
+                    },
+                    "template": rs_template,
+                },
+            }
+            current = self.store.create(self._r("apps", "replicasets"), ns, body, MANAGER)
+            sets = self._owned("apps", "replicasets", dep)
+        elif int(current["metadata"]["annotations"].get(REVISION, 0)) < top:
+            body = copy.deepcopy(current)
+            body["metadata"]["annotations"][REVISION] = str(top + 1)  # rolled back to an old template
+            self._update("apps", "replicasets", body)
+            current = self.store.entries[("apps", "replicasets", ns, current["metadata"]["name"])].obj
+        revision = current["metadata"]["annotations"][REVISION]
+        if (dep["metadata"].get("annotations") or {}).get(REVISION) != revision:
+            body = copy.deepcopy(dep)
+            body["metadata"].setdefault("annotations", {})[REVISION] = revision
+            self._update("apps", "deployments", body)
+            dep = self.store.entries[("apps", "deployments", ns, dep["metadata"]["name"])].obj
+        pods_by_rs = {rs["metadata"]["uid"]: self._owned("", "pods", rs) for rs in sets}
+        new_pods = pods_by_rs.get(current["metadata"]["uid"], [])
+        new_ready = sum(1 for p in new_pods if self._ready(p))
+        for rs in sets:
+            target = (
+                want
+                if rs["metadata"]["uid"] == current["metadata"]["uid"]
+                else max(0, min(int(rs["spec"].get("replicas", 0)), want - new_ready))
+            )
+            if int(rs["spec"].get("replicas", 0)) != target:
+                body = copy.deepcopy(rs)
+                body["spec"]["replicas"] = target
+                self._update("apps", "replicasets", body)
+        all_pods = [p for pods in pods_by_rs.values() for p in pods]
+        ready = sum(1 for p in all_pods if self._ready(p))
+        complete = len(new_pods) == want and new_ready == want and len(all_pods) == want
+        status = {
+            "observedGeneration": dep["metadata"]["generation"],
+            "replicas": len(all_pods),
+            "updatedReplicas": len(new_pods),
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "unavailableReplicas": max(0, want - ready),
+            "conditions": [
+                {
+                    "type": "Available",
+                    "status": "True" if ready >= want else "False",
+                    "reason": "MinimumReplicasAvailable" if ready >= want else "MinimumReplicasUnavailable",
+                },
+                {
+                    "type": "Progressing",
+                    "status": "True",
+                    "reason": "NewReplicaSetAvailable" if complete else "ReplicaSetUpdated",
+                    "message": f'ReplicaSet "{current["metadata"]["name"]}" '
+                    + ("has successfully progressed." if complete else "is progressing."),
+                },
+            ],
+        }
+        self._set_status("apps", "deployments", dep, status)
+
+    def _replicaset(self, rs: dict[str, Any]) -> None:
+        want = int(rs["spec"].get("replicas", 0))
+        pods = self._owned("", "pods", rs)
+        self._scale_pods(
+            rs,
+            pods,
+            want,
+            rs["spec"]["template"],
+            {"pod-template-hash": rs["metadata"]["labels"].get("pod-template-hash", "")},
+        )
+        pods = self._owned("", "pods", rs)
+        ready = sum(1 for p in pods if self._ready(p))
+        self._set_status(
+            "apps",
+            "replicasets",
+            rs,
+            {
+                "replicas": len(pods),
+                "readyReplicas": ready,
+                "availableReplicas": ready,
+                "observedGeneration": rs["metadata"]["generation"],
+            },
+        )
+
+    def _statefulset(self, sts: dict[str, Any]) -> None:
+        spec = sts.get("spec") or {}
+        template = spec.get("template") or {}
+        want = int(spec.get("replicas", 1))
+        ns, name = sts["metadata"]["namespace"], sts["metadata"]["name"]
+        digest = _hash(template)
+        revs = self._owned("apps", "controllerrevisions", sts)
+        top = max((int(r.get("revision", 0)) for r in revs), default=0)
+        rev_name = f"{name}-{digest}"
+        current = next((r for r in revs if r["metadata"]["name"] == rev_name), None)
+        if current is None:
+            data_template = copy.deepcopy(template)
+            data_template["$patch"] = "replace"
+            self.store.create(
+                self._r("apps", "controllerrevisions"),
+                ns,
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ControllerRevision",
+                    "metadata": {
+                        "name": rev_name,
+                        "namespace": ns,
+                        "labels": dict((spec.get("selector") or {}).get("matchLabels") or {}),
+                        "ownerReferences": [self._ref(sts)],
+                    },
+                    "revision": top + 1,
+                    "data": {"spec": {"template": data_template}},
+                },
+                MANAGER,
+            )
+        elif int(current.get("revision", 0)) < top:
+            body = copy.deepcopy(current)
+            body["revision"] = top + 1
+            self._update("apps", "controllerrevisions", body)
+        for claim in spec.get("volumeClaimTemplates") or []:
+            for ordinal in range(want):
+                pvc_name = f"{claim['metadata']['name']}-{name}-{ordinal}"
+                if ("", "persistentvolumeclaims", ns, pvc_name) not in self.store.entries:
+                    self.store.create(
+                        self._r("", "persistentvolumeclaims"),
+                        ns,
+                        {
+                            "apiVersion": "v1",
+                            "kind": "PersistentVolumeClaim",
+                            "metadata": {
+                                "name": pvc_name,
+                                "namespace": ns,
+                                "labels": dict((spec.get("selector") or {}).get("matchLabels") or {}),
+                            },
+                            "spec": copy.deepcopy(claim.get("spec") or {}),
+                            "status": {"phase": "Bound"},
+                        },
+                        MANAGER,
+                    )
+        pods = {p["metadata"]["name"]: p for p in self._owned("", "pods", sts)}
+        for pod_name in sorted(pods):
+            ordinal = int(pod_name.rsplit("-", 1)[1])
+            if ordinal >= want:
+                self.store._remove(self._r("", "pods"), ("", "pods", ns, pod_name), "Background")
+        for ordinal in range(want):
+            pod_name = f"{name}-{ordinal}"
+            if pod_name not in pods:
+                self._new_pod(
+                    sts,
+                    pod_name,
+                    template,
+                    {"controller-revision-hash": rev_name, "statefulset.kubernetes.io/pod-name": pod_name},
+                )
+        pods = {p["metadata"]["name"]: p for p in self._owned("", "pods", sts)}
+        partition = int(((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition", 0))
+        all_ready = len(pods) == want and all(self._ready(p) for p in pods.values())
+        stale = sorted(
+            (
+                int(n.rsplit("-", 1)[1])
+                for n, p in pods.items()
+                if p["metadata"]["labels"].get("controller-revision-hash") != rev_name
+            ),
+            reverse=True,
+        )
+        stale = [o for o in stale if o >= partition]
+        if all_ready and stale:
+            self.store._remove(self._r("", "pods"), ("", "pods", ns, f"{name}-{stale[0]}"), "Background")
+            pods.pop(f"{name}-{stale[0]}")
+        updated = sum(1 for p in pods.values() if p["metadata"]["labels"].get("controller-revision-hash") == rev_name)
+        ready = sum(1 for p in pods.values() if self._ready(p))
+        previous = (sts.get("status") or {}).get("currentRevision", rev_name)
+        current_rev = rev_name if updated == want else previous
+        self._set_status(
+            "apps",
+            "statefulsets",
+            sts,
+            {
+                "observedGeneration": sts["metadata"]["generation"],
+                "replicas": len(pods),
+                "readyReplicas": ready,
+                "availableReplicas": ready,
+                "currentReplicas": sum(
+                    1 for p in pods.values() if p["metadata"]["labels"].get("controller-revision-hash") == current_rev
+                ),
+                "updatedReplicas": updated,
+                "currentRevision": current_rev,
+                "updateRevision": rev_name,
+            },
+        )
+
+    def _job(self, job: dict[str, Any]) -> None:
+        status = job.get("status") or {}
+        if any(
+            c.get("status") == "True" and c.get("type") in ("Complete", "Failed")
+            for c in status.get("conditions") or []
+        ):
+            return
+        pods = self._owned("", "pods", job)
+        name = job["metadata"]["name"]
+        if not pods:
+            self._new_pod(job, f"{name}-run", job["spec"]["template"], {"job-name": name})
+            self._set_status("batch", "jobs", job, {"active": 1, "startTime": now()})
+            return
+        pod = pods[0]
+        if time.monotonic() - self._born.get(pod["metadata"]["uid"], time.monotonic()) < self.job_seconds:
+            return
+        failing = any(name.startswith(prefix) for prefix in self.failing_jobs)
+        container = (pod["spec"].get("containers") or [{"name": "job"}])[0]["name"]
+        self._set_status(
+            "",
+            "pods",
+            pod,
+            {
+                "phase": "Failed" if failing else "Succeeded",
+                "qosClass": pod["status"].get("qosClass"),
+                "containerStatuses": [
+                    {
+                        "name": container,
+                        "ready": False,
+                        "restartCount": 0,
+                        "state": {
+                            "terminated": {
+                                "exitCode": 1 if failing else 0,
+                                "reason": "Error" if failing else "Completed",
+                            }
+                        },
+                    }
+                ],
+            },
+        )
+        if failing:
+            self._event(pod, "Failed", "migration exited with status 1", "Warning")
+            self._set_status(
+                "batch",
+                "jobs",
+                job,
+                {
+                    "failed": 1,
+                    "conditions": [
+                        {
+                            "type": "Failed",
+                            "status": "True",
+                            "reason": "BackoffLimitExceeded",
+                            "message": "Job has reached the specified backoff limit",
+                        }
+                    ],
+                },
+            )
+        else:
+            self._set_status(
+                "batch",
+                "jobs",
+                job,
+                {"succeeded": 1, "completionTime": now(), "conditions": [{"type": "Complete", "status": "True"}]},
+            )
