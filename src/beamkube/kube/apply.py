@@ -140,8 +140,11 @@ async def find_owned(
     app: str,
     namespace: str,
     kinds: Iterable[ResourceType] | None = None,
+    owner_uid: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Namespaced objects beamkube created for `app` (see the module docstring for what is excluded)."""
+    """Namespaced objects beamkube created for `app` (see the module docstring for what is excluded).
+
+    `owner_uid` (the operator): also objects whose ownerReferences name that uid (its BeamApp's children)."""
     found: list[dict[str, Any]] = []
     for rt in kinds if kinds is not None else prunable_types():
         if not rt.namespaced or rt.kind in ("Secret", "PersistentVolumeClaim"):
@@ -149,7 +152,8 @@ async def find_owned(
         items, _ = await client.list(rt, namespace, label_selector=app_selector(app))
         for item in items:
             meta = item.get("metadata") or {}
-            if not owned_by_beamkube(item, app) or meta.get("ownerReferences"):
+            refs = meta.get("ownerReferences") or []
+            if not owned_by_beamkube(item, app) or (refs and not any(r.get("uid") == owner_uid for r in refs)):
                 continue
             if COOKIE_ANNOTATION in (meta.get("annotations") or {}):
                 continue
@@ -164,13 +168,15 @@ async def prune(
     keep: Iterable[dict[str, Any]],
     *,
     dry_run: bool = False,
+    owner_uid: str | None = None,
 ) -> list[str]:
     """Delete objects beamkube created for `app` that are not in `keep`; returns their descriptions."""
     from beamkube.kube.resources import resource_of
     from beamkube.render.order import sort_objects
 
     kept = {object_key(obj) for obj in keep}
-    stale = [obj for obj in await find_owned(client, app, namespace) if object_key(obj) not in kept]
+    owned = await find_owned(client, app, namespace, owner_uid=owner_uid)
+    stale = [obj for obj in owned if object_key(obj) not in kept]
     deleted = []
     for obj in sort_objects(stale, reverse=True):
         meta = obj["metadata"]

@@ -75,8 +75,6 @@ def cluster_role(spec: AppSpec) -> dict[str, Any]:
             # A Role granting these (libcluster's discovery) can only be created by someone who holds them.
             {"apiGroups": [""], "resources": ["endpoints"], "verbs": ["get", "list", "watch"]},
             {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
-            # kopf reports what it did as Events on the BeamApp.
-            {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
         ]
     )
     return {

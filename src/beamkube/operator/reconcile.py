@@ -11,31 +11,35 @@ An invalid spec is not an exception to retry: it becomes the Degraded condition 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from beamkube.errors import SpecError
+from beamkube.kube.apply import ensure_cookie_secret, prune
 from beamkube.kube.client import KubeClient
-from beamkube.kube.errors import AlreadyExists, KubeError
-from beamkube.kube.resources import SECRET, ResourceType, prunable_types, register, resource_of
+from beamkube.kube.errors import KubeError
+from beamkube.kube.resources import ResourceType, prunable_types, register, resource_of
 from beamkube.operator import GROUP, KIND, PLURAL, VERSION
-from beamkube.operator.children import CLUSTER_SCOPED_KINDS, desired_child, needs_apply, owned_by, owner_reference
+from beamkube.operator.children import (
+    CLUSTER_SCOPED_KINDS,
+    OWNER_NAME,
+    OWNER_NAMESPACE,
+    desired_child,
+    needs_apply,
+    owned_by,
+)
 from beamkube.operator.crd import spec_from_beamapp
 from beamkube.operator.status import Observation, build_status, status_differs
 from beamkube.render import render
-from beamkube.render.config import generated_cookie_secret
 from beamkube.spec.load import parse_spec
 from beamkube.spec.model import AppSpec
 
 log = logging.getLogger("beamkube.operator")
 
 BEAMAPP = register(ResourceType(f"{GROUP}/{VERSION}", KIND, PLURAL, True))
-COOKIE_BYTES = 32  # token_urlsafe(32) → 43 characters, well above the 16 the CLI requires
 
 
 class OwnershipConflict(KubeError):
@@ -93,7 +97,7 @@ class Reconciler:
                 live = await self._converge(obj, app, outcome)
                 if obj["kind"] == rendered.workload_kind and obj["metadata"]["name"] == spec.name:
                     workload_live = live
-            await self._ensure_cookie(spec, app, outcome)
+            await self._ensure_cookie(spec, outcome)
             uid = str(meta.get("uid"))
             if uid not in self.pruned_once or live_status.get("observedGeneration") != generation:
                 await self._prune(spec, app, desired, outcome)
@@ -130,33 +134,28 @@ class Reconciler:
         # force: the operator is the controller of its children; hand edits are reverted like any drift.
         return await self.client.apply(obj, force=True)
 
-    async def _ensure_cookie(self, spec: AppSpec, app: dict[str, Any], outcome: Outcome) -> None:
-        """Create the cookie Secret once with random bytes; an existing one is never read out or rewritten."""
-        name = spec.cookie_secret_name
-        if await self.client.get_or_none(SECRET, name, spec.namespace) is not None:
-            return
-        body = generated_cookie_secret(spec, secrets.token_urlsafe(COOKIE_BYTES).encode())
-        body["metadata"]["ownerReferences"] = [owner_reference(app)]
-        outcome.writes += 1
-        # AlreadyExists: created concurrently (another reconcile or `beamkube deploy`); theirs stands.
-        with contextlib.suppress(AlreadyExists):
-            await self.client.create(body)
+    async def _ensure_cookie(self, spec: AppSpec, outcome: Outcome) -> None:
+        """The cookie Secret, created once with random bytes by the helper `deploy` uses (never rewritten)."""
+        if await ensure_cookie_secret(self.client, spec) == "created":
+            outcome.writes += 1
 
-    async def _prune(
-        self, spec: AppSpec, app: dict[str, Any], desired: list[dict[str, Any]], outcome: Outcome
-    ) -> None:
-        """Delete children of this BeamApp that are no longer rendered (never Secrets or PVCs)."""
+    async def _prune(self, spec: AppSpec, app: dict[str, Any], desired: list[dict[str, Any]], outcome: Outcome) -> None:
+        """Delete this BeamApp's children that are no longer rendered: namespaced ones with `deploy`'s prune
+        (restricted to children of this BeamApp's uid), cluster-scoped ones (which `prune` never touches) by
+        their owner labels. Never Secrets or PVCs."""
+        uid = str(app["metadata"]["uid"])
+        deleted = await prune(self.client, spec.name, spec.namespace, desired, owner_uid=uid)
         wanted = {(o["kind"], o["metadata"]["name"]) for o in desired}
-        selector = f"app.kubernetes.io/managed-by=beamkube,app.kubernetes.io/instance={spec.name}"
         for rt in prunable_types():
-            items, _ = await self.client.list(rt, spec.namespace, label_selector=selector)
+            if rt.namespaced:
+                continue
+            items, _ = await self.client.list(rt, label_selector=_owner_selector(app))
             for item in items:
                 name = str(item["metadata"]["name"])
-                if (rt.kind, name) in wanted or not owned_by(item, app):
-                    continue
-                outcome.writes += 1
-                if await self.client.delete(rt, name, item["metadata"].get("namespace")):
-                    outcome.pruned.append(f"{rt.kind}/{name}")
+                if (rt.kind, name) not in wanted and owned_by(item, app) and await self.client.delete(rt, name):
+                    deleted.append(f"{rt.kind} {name}")
+        outcome.writes += len(deleted)
+        outcome.pruned.extend(deleted)
 
     async def _write_status(self, app: dict[str, Any], obs: Observation, outcome: Outcome) -> dict[str, Any]:
         live = app.get("status") or {}
@@ -173,17 +172,17 @@ class Reconciler:
 
     async def cleanup_cluster_scoped(self, namespace: str, name: str) -> list[str]:
         """After a BeamApp is deleted: delete its cluster-scoped children (no ownerReference can reach them)."""
-        from beamkube.operator.children import OWNER_NAME, OWNER_NAMESPACE
-
+        app = {"metadata": {"namespace": namespace, "name": name}}
         deleted = []
-        selector = f"{OWNER_NAMESPACE}={namespace},{OWNER_NAME}={name}"
         for rt in prunable_types():
             if rt.namespaced:
                 continue
-            items, _ = await self.client.list(rt, label_selector=selector)
+            items, _ = await self.client.list(rt, label_selector=_owner_selector(app))
             for item in items:
-                labels = item["metadata"].get("labels") or {}
-                if labels.get(OWNER_NAMESPACE) == namespace and labels.get(OWNER_NAME) == name:
-                    await self.client.delete(rt, item["metadata"]["name"])
-                    deleted.append(f"{rt.kind}/{item['metadata']['name']}")
+                if owned_by(item, app) and await self.client.delete(rt, item["metadata"]["name"]):
+                    deleted.append(f"{rt.kind} {item['metadata']['name']}")
         return deleted
+
+
+def _owner_selector(app: dict[str, Any]) -> str:
+    return f"{OWNER_NAMESPACE}={app['metadata']['namespace']},{OWNER_NAME}={app['metadata']['name']}"
