@@ -1,0 +1,188 @@
+"""What rules may ask about the whole input: pod templates, label-selector matches, HPA/VPA targets.
+
+Role: pure (no I/O). Built once per audit; the selector indexes keep cross-object rules (PDB, Service,
+NetworkPolicy against workloads) linear in the number of objects: a selector is filed under one of its
+`matchLabels` pairs, so a pod only meets selectors that could match it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from beamkube.audit.model import Manifest
+
+POD_KINDS = frozenset(
+    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod"}
+)
+LONG_RUNNING = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod"})
+SCALABLE = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
+DEFAULT_KUBE_VERSION = (1, 33)
+
+
+def as_map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def pod_template(m: Manifest) -> Mapping[str, Any]:
+    """The pod template (`metadata` + `spec`) of any pod-owning kind; a Pod is its own template."""
+    if m.kind == "Pod":
+        return m.obj
+    if m.kind == "CronJob":
+        return as_map(as_map(as_map(m.spec.get("jobTemplate")).get("spec")).get("template"))
+    return as_map(m.spec.get("template"))
+
+
+def pod_spec(m: Manifest) -> Mapping[str, Any]:
+    return as_map(pod_template(m).get("spec"))
+
+
+def pod_labels(m: Manifest) -> Mapping[str, Any]:
+    return as_map(as_map(pod_template(m).get("metadata")).get("labels"))
+
+
+def containers(m: Manifest) -> list[Mapping[str, Any]]:
+    return [c for c in as_list(pod_spec(m).get("containers")) if isinstance(c, Mapping)]
+
+
+def label_selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    """A `LabelSelector` (matchLabels + matchExpressions) against labels; `{}` matches everything."""
+    for key, value in as_map(selector.get("matchLabels")).items():
+        if str(labels.get(key)) != str(value) or key not in labels:
+            return False
+    for expr in as_list(selector.get("matchExpressions")):
+        expr = as_map(expr)
+        key, op = str(expr.get("key")), expr.get("operator")
+        values = [str(v) for v in as_list(expr.get("values"))]
+        present = key in labels
+        current = str(labels.get(key)) if present else None
+        if op == "In" and current not in values:
+            return False
+        if op == "NotIn" and present and current in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def service_selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    """A Service's plain selector; an empty one selects nothing (endpoints are managed by hand)."""
+    return bool(selector) and all(key in labels and str(labels[key]) == str(v) for key, v in selector.items())
+
+
+@dataclass
+class _SelectorIndex:
+    """Selectors by (namespace, one matchLabels pair), plus those with no pair to file under."""
+
+    keyed: dict[tuple[str, str, str], list[Manifest]] = field(default_factory=dict)
+    scan: dict[str, list[Manifest]] = field(default_factory=dict)
+
+    def add(self, m: Manifest, match_labels: Mapping[str, Any]) -> None:
+        if match_labels:
+            key, value = sorted(match_labels.items())[0]
+            self.keyed.setdefault((m.namespace, str(key), str(value)), []).append(m)
+        else:
+            self.scan.setdefault(m.namespace, []).append(m)
+
+    def candidates(self, namespace: str, labels: Mapping[str, Any]) -> list[Manifest]:
+        found: list[Manifest] = list(self.scan.get(namespace, []))
+        for key, value in labels.items():
+            found.extend(self.keyed.get((namespace, str(key), str(value)), []))
+        return found
+
+
+class Context:
+    """The whole audited input, indexed for the questions rules ask."""
+
+    def __init__(self, manifests: Sequence[Manifest], kube_version: tuple[int, int] = DEFAULT_KUBE_VERSION):
+        self.manifests = list(manifests)
+        self.kube_version = kube_version
+        self.by_kind: dict[str, list[Manifest]] = {}
+        self._named: dict[tuple[str, str, str], Manifest] = {}
+        self._pdbs = _SelectorIndex()
+        self._services = _SelectorIndex()
+        self._policies = _SelectorIndex()
+        self._scalers: dict[tuple[str, str, str], list[Manifest]] = {}
+        self._pods_by_ns: dict[str, list[Manifest]] = {}
+        self.cache: dict[tuple[str, int], Any] = {}  # per-object memo for helpers (keyed by id)
+        for m in self.manifests:
+            self.by_kind.setdefault(m.kind, []).append(m)
+            self._named.setdefault((m.kind, m.namespace, m.name), m)
+            if m.kind in POD_KINDS:
+                self._pods_by_ns.setdefault(m.namespace, []).append(m)
+            if m.kind == "PodDisruptionBudget":
+                selector = as_map(m.spec.get("selector"))
+                self._pdbs.add(m, as_map(selector.get("matchLabels")))
+            elif m.kind == "Service":
+                self._services.add(m, as_map(m.spec.get("selector")))
+            elif m.kind == "NetworkPolicy":
+                selector = as_map(m.spec.get("podSelector"))
+                self._policies.add(m, as_map(selector.get("matchLabels")))
+            elif m.kind in ("HorizontalPodAutoscaler", "VerticalPodAutoscaler"):
+                ref = as_map(m.spec.get("scaleTargetRef") or m.spec.get("targetRef"))
+                key = (str(ref.get("kind", "")), m.namespace, str(ref.get("name", "")))
+                self._scalers.setdefault(key, []).append(m)
+
+    def get(self, kind: str, namespace: str, name: str) -> Manifest | None:
+        return self._named.get((kind, namespace, name))
+
+    def target_of(self, scaler: Manifest) -> Manifest | None:
+        ref = as_map(scaler.spec.get("scaleTargetRef") or scaler.spec.get("targetRef"))
+        return self.get(str(ref.get("kind", "")), scaler.namespace, str(ref.get("name", "")))
+
+    def hpas_for(self, m: Manifest) -> list[Manifest]:
+        return [s for s in self._scalers.get((m.kind, m.namespace, m.name), []) if s.kind == "HorizontalPodAutoscaler"]
+
+    def vpas_for(self, m: Manifest) -> list[Manifest]:
+        return [s for s in self._scalers.get((m.kind, m.namespace, m.name), []) if s.kind == "VerticalPodAutoscaler"]
+
+    def pdbs_for(self, m: Manifest) -> list[Manifest]:
+        labels = pod_labels(m)
+        if not labels:
+            return []
+        return [
+            p
+            for p in self._pdbs.candidates(m.namespace, labels)
+            if as_map(p.spec.get("selector")) and label_selector_matches(as_map(p.spec.get("selector")), labels)
+        ]
+
+    def services_for(self, m: Manifest) -> list[Manifest]:
+        labels = pod_labels(m)
+        return [
+            s
+            for s in self._services.candidates(m.namespace, labels)
+            if service_selector_matches(as_map(s.spec.get("selector")), labels)
+        ]
+
+    def policies_for(self, m: Manifest) -> list[Manifest]:
+        labels = pod_labels(m)
+        return [
+            p
+            for p in self._policies.candidates(m.namespace, labels)
+            if label_selector_matches(as_map(p.spec.get("podSelector")), labels)
+        ]
+
+    def workloads_selected_by(self, selector_owner: Manifest, plain: bool = False) -> list[Manifest]:
+        """Pod-owning objects in the owner's namespace whose pod labels its selector matches."""
+        if plain:
+            selector = as_map(selector_owner.spec.get("selector"))
+            test = service_selector_matches
+        else:
+            selector = as_map(selector_owner.spec.get("selector") or selector_owner.spec.get("podSelector"))
+            test = label_selector_matches
+        key = ("selected", id(selector_owner))
+        if key not in self.cache:
+            self.cache[key] = [
+                w
+                for w in self._pods_by_ns.get(selector_owner.namespace, [])
+                if pod_labels(w) and test(selector, pod_labels(w))
+            ]
+        result: list[Manifest] = self.cache[key]
+        return result

@@ -1,0 +1,117 @@
+"""Data the auditor works with: manifests with their source location, rules, findings, severities.
+
+Role: data only (no I/O). A `Rule` is data (stable ID, severity, theme, one-line message, concrete fix)
+plus a check function; the check yields `Hit`s and the engine turns them into `Finding`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from beamkube.audit.context import Context
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            allowed = ", ".join(s.value for s in cls)
+            raise ValueError(f"severity {text!r} is not one of {allowed}") from None
+
+
+_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One Kubernetes object as read: `source` is the file path (or `-` for stdin), `line` 1-based."""
+
+    obj: Mapping[str, Any]
+    source: str
+    line: int
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind", ""))
+
+    @property
+    def api_version(self) -> str:
+        return str(self.obj.get("apiVersion", ""))
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        meta = self.obj.get("metadata")
+        return meta if isinstance(meta, Mapping) else {}
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name", "") or self.metadata.get("generateName", "") or "")
+
+    @property
+    def namespace(self) -> str:
+        """The namespace as written; `default` when absent (what kubectl would use)."""
+        return str(self.metadata.get("namespace") or "default")
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        body = self.obj.get("spec")
+        return body if isinstance(body, Mapping) else {}
+
+    @property
+    def ref(self) -> str:
+        """`Kind/namespace/name`, the object's identity in reports."""
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a check reports: `detail` specialises the rule's message (e.g. the container's name)."""
+
+    detail: str = ""
+
+
+Check = Callable[["Context", Manifest], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    theme: str
+    title: str  # the one-line message
+    fix: str  # a concrete fix
+    why: str  # one or two sentences for the docs page and SARIF help
+    kinds: frozenset[str]  # kinds the check runs on
+    check: Check = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    manifest: Manifest
+    detail: str
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+    @property
+    def message(self) -> str:
+        return f"{self.rule.title}: {self.detail}" if self.detail else self.rule.title
+
+    def sort_key(self) -> tuple[str, int, str, str, str]:
+        return (self.manifest.source, self.manifest.line, self.manifest.ref, self.rule.id, self.detail)
