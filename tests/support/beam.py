@@ -527,6 +527,7 @@ loop() ->
         Line ->
             case string:lexemes(string:trim(Line), " ") of
                 ["nodes", Timeout | Nodes] -> nodes([list_to_atom(N) || N <- Nodes], list_to_integer(Timeout));
+                ["lookup", Type, Name] -> lookup(list_to_atom(Type), Name);
                 ["cookie", Node, Cookie] -> erlang:set_cookie(list_to_atom(Node), list_to_atom(Cookie)),
                                             io:format("@@ end~n");
                 _ -> io:format("@@ error~n@@ end~n")
@@ -540,6 +541,11 @@ nodes(Nodes, Timeout) ->
     [receive {P, N, Reply} -> report(N, Reply) after Timeout + 500 -> io:format("@@ ~s down~n", [N]) end
      || {P, N} <- lists:zip(Pids, Nodes)],
     io:format("@@ end~n").
+
+lookup(Type, Name) ->
+    Items = [case Type of srv -> {_, _, _, Host} = R, Host; _ -> inet:ntoa(R) end
+             || R <- inet_res:lookup(Name, in, Type)],
+    io:format("@@ ~s~n@@ end~n", [lists:join(",", lists:sort(Items))]).
 
 report(N, Peers) when is_list(Peers) ->
     io:format("@@ ~s ok ~s~n", [N, lists:join(",", [atom_to_list(P) || P <- lists:sort(Peers)])]);
@@ -603,6 +609,12 @@ class Control:
             node, status, *peers = line.split(" ")
             views[node] = set(filter(None, ",".join(peers).split(","))) if status == "ok" else None
         return views
+
+    def lookup(self, name: str, rtype: str) -> list[str]:
+        """`inet_res:lookup(Name, in, Type)` as a node in the cluster network sees it (addresses as text,
+        SRV targets as host names), sorted."""
+        lines = self._ask(f"lookup {rtype} {name}")
+        return [item for item in lines[0].split(",") if item] if lines else []
 
     def use_cookie(self, node: str, cookie: str) -> None:
         self._ask(f"cookie {node} {cookie}")

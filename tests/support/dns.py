@@ -7,7 +7,8 @@ just by changing the state it points at):
   addresses);
 - `<hostname>.<svc>.<ns>.svc.<domain>` A/AAAA for pods with a hostname (StatefulSet pods), and the dashed-IP
   name `10-200-0-5.<svc>...` for pods without one (Deployment pods), as CoreDNS does;
-- `_<port>._tcp.<svc>.<ns>.svc.<domain>` SRV for each named port of the Service, targets as above;
+- `_<port>._tcp.<svc>.<ns>.svc.<domain>` SRV for each named port of the Service, targets as above, and
+  SRV on `<svc>.<ns>.svc.<domain>` itself (every port), which libcluster's DNSSRV strategy queries;
 - NXDOMAIN for everything else (the namespaces have no other network).
 """
 
@@ -79,18 +80,18 @@ class ClusterResolver(BaseResolver):  # type: ignore[misc]
         known = False
         if qname == fqdn:
             known = True
-            answers = [self._addr_rr(qname, ep.ip, qtype) for ep in endpoints]
+            if qtype == "SRV":  # CoreDNS: the Service name itself has an SRV record per port and endpoint
+                for _, port in self.zone.ports:
+                    answers += self._srv(qname, port, endpoints)
+            else:
+                answers = [self._addr_rr(qname, ep.ip, qtype) for ep in endpoints]
         elif qname.endswith("." + fqdn):
             label = qname[: -len(fqdn) - 1]
             port_names = {f"_{name}._tcp": port for name, port in self.zone.ports}
             if label in port_names:
                 known = True
                 if qtype in ("SRV", "ANY"):
-                    weight = 100 // max(1, len(endpoints))
-                    for ep in endpoints:
-                        target = f"{ep.dns_label}.{fqdn}."
-                        srv = SRV(priority=0, weight=weight, port=port_names[label], target=target)
-                        answers.append(RR(qname, QTYPE.SRV, rdata=srv, ttl=self.ttl))
+                    answers += self._srv(qname, port_names[label], endpoints)
             else:
                 matching = [ep for ep in endpoints if ep.dns_label == label]
                 known = bool(matching)
@@ -108,6 +109,14 @@ class ClusterResolver(BaseResolver):  # type: ignore[misc]
             )
             reply.add_auth(RR(DNSLabel(self.zone.domain), QTYPE.SOA, rdata=soa, ttl=self.ttl))
         return reply
+
+    def _srv(self, qname: str, port: int, endpoints: Sequence[Endpoint]) -> list[RR | None]:
+        weight = 100 // max(1, len(endpoints))
+        records: list[RR | None] = []
+        for ep in endpoints:
+            srv = SRV(priority=0, weight=weight, port=port, target=f"{ep.dns_label}.{self.zone.fqdn}.")
+            records.append(RR(qname, QTYPE.SRV, rdata=srv, ttl=self.ttl))
+        return records
 
     def _addr_rr(self, qname: str, address: str, qtype: str) -> RR | None:
         version = ipaddress.ip_address(address).version
