@@ -23,6 +23,7 @@ def network_policy(spec: AppSpec, names: Names) -> dict[str, Any]:
             ],
         }
     ]
+    app_pods = {k: v for k, v in selector_labels(spec).items() if k != "app.kubernetes.io/component"}
     open_ports = []
     if spec.web is not None:
         open_ports.append(spec.web.port)
@@ -36,7 +37,8 @@ def network_policy(spec: AppSpec, names: Names) -> dict[str, Any]:
         "metadata": metadata(spec, f"{names.app}-beam", "network"),
         "spec": {
             "ingress": rules,
-            "podSelector": {"matchLabels": selector_labels(spec)},
+            # Every pod of the app, Job pods included (they serve nothing, so they get no open port).
+            "podSelector": {"matchLabels": app_pods},
             "policyTypes": ["Ingress"],
         },
     }

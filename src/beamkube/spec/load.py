@@ -6,6 +6,8 @@ YAML node tree, so an error points at the line of the offending field, not only 
 
 from __future__ import annotations
 
+import difflib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,23 @@ import yaml
 from pydantic import ValidationError
 
 from beamkube.errors import SpecError
+from beamkube.spec import model
 from beamkube.spec.model import AppSpec
+
+# What a pattern means, in words (the message shows these instead of the regular expression).
+PATTERN_WORDS = {
+    model.NAME_PATTERN: "a DNS label: lowercase letters, digits and '-', starting with a letter",
+    model.RELEASE_NAME_PATTERN: "lowercase letters, digits and '_', starting with a letter",
+    model.CPU_PATTERN: "a CPU quantity like 500m, 1 or 2.5",
+    model.MEMORY_PATTERN: "a memory quantity like 512Mi or 2Gi",
+    model.QUANTITY_PATTERN: "a quantity like 200, 1.5k or 500m",
+    model.ENV_NAME_PATTERN: "an environment variable name (letters, digits, '_'; not starting with a digit)",
+    model.CRON_PATTERN: "a cron schedule of five fields like '15 3 * * *', or @hourly/@daily/@weekly/@monthly/@yearly",
+    r"^/": "a path starting with /",
+    r"^/[^\s]*$": "an absolute path without spaces",
+    r"^[^\s]+$": "an image reference without spaces, e.g. ghcr.io/acme/app:1.2.3",
+    r"^[-._a-zA-Z0-9]+$": "a Secret key: letters, digits, '-', '_' and '.'",
+}
 
 
 def load_spec(path: str | Path) -> AppSpec:
@@ -43,22 +61,47 @@ def load_spec_text(text: str, source: str = "<spec>") -> AppSpec:
         raise SpecError(source, line, "", f"not valid YAML: {problem}") from None
     if root is None:
         raise SpecError(source, None, "", "is empty; expected a mapping with at least name and image")
+    _reject_duplicate_keys(root, source, ())
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:  # composes but does not construct (e.g. bad tag)
         raise SpecError(source, None, "", f"not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise SpecError(source, root.start_mark.line + 1, "", "expected a mapping with at least name and image")
+        raise SpecError(
+            source, root.start_mark.line + 1, "", f"expected a mapping with at least name and image, got {_kind(data)}"
+        )
     return parse_spec(data, source, root)
+
+
+def _reject_duplicate_keys(node: yaml.Node, source: str, loc: tuple[Any, ...]) -> None:
+    """YAML loaders keep the last of two equal keys; in a spec that silently drops a setting."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key, value in node.value:
+            name = getattr(key, "value", None)
+            line = key.start_mark.line + 1
+            if isinstance(name, str) and name in seen:
+                raise SpecError(
+                    source, line, _dotted((*loc, name)), f"duplicate key (first set on line {seen[name]}); keep one"
+                )
+            if isinstance(name, str):
+                seen[name] = line
+            _reject_duplicate_keys(value, source, (*loc, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _reject_duplicate_keys(item, source, (*loc, index))
 
 
 def parse_spec(data: dict[str, Any], source: str = "<spec>", node: yaml.Node | None = None) -> AppSpec:
     """Validate an already-parsed mapping (the operator's custom resource spec uses this too)."""
     try:
-        return AppSpec.model_validate(data)
+        # Strict JSON-mode validation, the semantics of the published JSON Schema: `replicas: true` or
+        # `replicas: "3"` are type errors, not 1 and 3. Non-JSON YAML scalars (dates) become strings.
+        return AppSpec.model_validate_json(json.dumps(data, default=str), strict=True)
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
-        loc = tuple(error["loc"])
+        # A cross-field rule names the field to blame (FieldError.loc, relative to the model that raised it).
+        loc = tuple(error["loc"]) + tuple(getattr((error.get("ctx") or {}).get("error"), "loc", ()))
         path = _dotted(loc)
         line = _line_of(node, loc)
         raise SpecError(source, line, path, _describe(error, loc)) from None
@@ -95,7 +138,7 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
         return None
     line = node.start_mark.line + 1
     current: yaml.Node = node
-    for item in _clean_loc(loc):
+    for item in loc:
         child: yaml.Node | None = None
         if isinstance(current, yaml.MappingNode) and isinstance(item, str):
             for key, value in current.value:
@@ -107,7 +150,9 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
             child = current.value[item]
             line = child.start_mark.line + 1
         if child is None:
-            break
+            if _clean_loc((item,)):  # a real field that is not in the document: stop at its parent
+                break
+            continue  # a union-branch marker (`Probe`, `literal[False]`): not a YAML key, skip it
         current = child
     return line
 
@@ -118,36 +163,53 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
     value = error.get("input")
     if kind == "extra_forbidden":
         allowed = _allowed_fields(loc[:-1])
-        return f"unknown field; allowed here: {', '.join(allowed)}"
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown field; {hint}allowed here: {', '.join(allowed)}"
     if kind == "missing":
         return "is required"
     if kind == "string_pattern_mismatch":
-        return f"{value!r} does not match {ctx.get('pattern')}"
-    if kind == "literal_error":
-        return f"{value!r} is not allowed; expected {ctx.get('expected')}"
-    if kind == "enum":
-        return f"{value!r} is not allowed; expected {ctx.get('expected')}"
+        pattern = str(ctx.get("pattern"))
+        return f"{_show(value)} is not {PATTERN_WORDS[pattern]}" if pattern in PATTERN_WORDS else (
+            f"{_show(value)} does not match {pattern}"
+        )
+    if kind in ("literal_error", "enum"):
+        return f"{_show(value)} is not allowed; expected {ctx.get('expected')}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bound = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">", "less_than": "<"}[kind]
         limit = next(iter(ctx.values()), "?")
-        return f"{value!r} is out of range; must be {bound} {limit}"
+        return f"{_show(value)} is out of range; must be {bound} {limit}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"{value!r} is not an integer"
+        return f"{_show(value)} is not an integer"
     if kind in ("string_type",):
-        return f"{value!r} is not a string"
+        return f"{_show(value)} is not a string (quote it)"
     if kind in ("bool_type", "bool_parsing"):
-        return f"{value!r} is not a boolean"
+        return f"{_show(value)} is not a boolean (true or false)"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"expected a mapping, got {type(value).__name__}"
+        return f"expected a mapping, got {_kind(value)}"
     if kind == "list_type":
-        return f"expected a list, got {type(value).__name__}"
+        return f"expected a list, got {_kind(value)}"
     if kind == "too_short":
         return "must not be empty"
     if kind == "string_too_long":
-        return f"{value!r} is too long; at most {ctx.get('max_length')} characters"
+        return f"{_show(value)} is too long; at most {ctx.get('max_length')} characters"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return str(error["msg"])
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it in YAML (true, null, 'text'), not as Python prints it."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return repr(value)
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}
+    return names.get(type(value), "null" if value is None else type(value).__name__) + (
+        f" ({_show(value)})" if isinstance(value, bool | int | float | str) else ""
+    )
 
 
 def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:

@@ -24,6 +24,54 @@ MEMORY_PATTERN = r"^[0-9]+(\.[0-9]+)?(k|Ki|M|Mi|G|Gi|T|Ti)?$"
 PERCENT_OR_INT = r"^([0-9]+%?)$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$"
+# Kubernetes label syntax: an optional DNS-subdomain prefix and a name of at most 63 characters.
+LABEL_KEY_PATTERN = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
+# Environment variables the renderer sets itself: a user value would be a duplicate entry (server-side apply
+# rejects it) or silently lose to beamkube's.
+RESERVED_ENV = frozenset(
+    {
+        "POD_NAME", "POD_NAMESPACE", "POD_IP", "HOME", "DNS_CLUSTER_QUERY", "VMARGS_PATH", "REPLACE_OS_VARS",
+        "RELEASE_NODE", "RELEASE_COOKIE", "RELEASE_DISTRIBUTION", "RELEASE_TMP", "RELEASE_VM_ARGS",
+        "RELEASE_CONFIG_DIR", "RELEASE_MUTABLE_DIR", "RELX_OUT_FILE_PATH",
+        "ERL_CRASH_DUMP", "ERL_CRASH_DUMP_SECONDS", "ERL_MAX_PORTS",
+    }
+)  # fmt: skip
+RESERVED_ENV_PREFIX = "BEAMKUBE_"
+# Kubernetes appends 11 characters to a CronJob's name for its Jobs, so a CronJob name has at most 52.
+CRONJOB_NAME_MAX = 52
+JOB_DIGEST_LEN = 8
+
+
+def _not_reserved(name: str, loc: tuple[str | int, ...]) -> None:
+    if name in RESERVED_ENV or name.startswith(RESERVED_ENV_PREFIX):
+        reserved = ", ".join(sorted(RESERVED_ENV))
+        raise FieldError(loc, f"{name!r} is set by beamkube; choose another name (reserved: BEAMKUBE_*, {reserved})")
+
+
+class FieldError(ValueError):
+    """A cross-field rule's failure that names the field to blame (relative to the model that raises it), so
+    the loader can report its path and line instead of the model's."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def check_labels(value: dict[str, str], what: str, *, values: bool = True) -> dict[str, str]:
+    """Kubernetes label (or annotation key) syntax, with the rule in the message."""
+    for key, item in value.items():
+        if not re.fullmatch(LABEL_KEY_PATTERN, key) or len(key) > 317:
+            raise FieldError((key,), f"{key!r} is not a Kubernetes {what} key ([prefix/]name, name ≤ 63 chars)")
+        if values and not re.fullmatch(LABEL_VALUE_PATTERN, item):
+            raise FieldError(
+                (key,),
+                f"{item!r} is not a Kubernetes label value (≤ 63 of A-Z a-z 0-9 - _ . , "
+                "alphanumeric at both ends)"
+            )
+    return value
 
 Cpu = Annotated[str, Field(pattern=CPU_PATTERN, description="CPU quantity, e.g. `500m` or `2`.")]
 Memory = Annotated[str, Field(pattern=MEMORY_PATTERN, description="Memory quantity, e.g. `512Mi`.")]
@@ -178,12 +226,37 @@ class Resources(Strict):
     )
     limits: ResourceAmounts = Field(default_factory=lambda: ResourceAmounts(cpu="1", memory="512Mi"))
 
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Resources:
+        _within_limits(self.requests, self.limits, ("requests",), "limits")
+        return self
+
+
+def _within_limits(
+    requests: ResourceAmounts, limits: ResourceAmounts, where: tuple[str, ...], limit_name: str
+) -> None:
+    """The API server rejects a request above its limit; say so before apply does."""
+    from beamkube.quantity import parse_quantity
+
+    for resource in ("cpu", "memory"):
+        request, limit = getattr(requests, resource), getattr(limits, resource)
+        if request is not None and limit is not None and parse_quantity(request) > parse_quantity(limit):
+            raise FieldError(
+                (*where, resource),
+                f"{request} is above {limit_name}.{resource} ({limit}); a request must not exceed its limit",
+            )
+
 
 class LimitRangeSpec(Strict):
     """An optional LimitRange for the namespace (defaults for containers that set nothing)."""
 
     defaultRequest: ResourceAmounts = Field(default_factory=lambda: ResourceAmounts(cpu="250m", memory="256Mi"))
     default: ResourceAmounts = Field(default_factory=lambda: ResourceAmounts(cpu="500m", memory="256Mi"))
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> LimitRangeSpec:
+        _within_limits(self.defaultRequest, self.default, ("defaultRequest",), "default")
+        return self
 
 
 class Rollout(Strict):
@@ -236,6 +309,11 @@ class Placement(Strict):
     antiAffinity: AntiAffinity = Field(default_factory=AntiAffinity)
     spread: list[Spread] = Field(default_factory=lambda: [Spread()])
     nodeSelector: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("nodeSelector")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_labels(value, "node label")
 
 
 class Ingress(Strict):
@@ -305,6 +383,11 @@ class PodsMetric(Strict):
 class ExternalMetric(Strict):
     name: str = Field(..., description="External metric name, e.g. a Kafka consumer-group lag.")
     selector: dict[str, str] = Field(default_factory=dict, description="matchLabels for the metric.")
+
+    @field_validator("selector")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_labels(value, "selector label")
     averageValue: str | None = Field(None, pattern=QUANTITY_PATTERN)
     value: str | None = Field(None, pattern=QUANTITY_PATTERN)
 
@@ -328,7 +411,7 @@ class Autoscaling(Strict):
     @model_validator(mode="after")
     def _sane(self) -> Autoscaling:
         if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+            raise FieldError(("min",), f"{self.min} is above max ({self.max}); min must not exceed max")
         if self.cpu is None and not self.pods and not self.external:
             raise ValueError("needs at least one of cpu, pods, external")
         return self
@@ -350,6 +433,11 @@ class Disruption(Strict):
     def _one(self) -> Disruption:
         if self.minAvailable is not None and self.maxUnavailable is not None:
             raise ValueError("set only one of minAvailable, maxUnavailable")
+        for key in ("minAvailable", "maxUnavailable"):
+            value = getattr(self, key)
+            bad_int = isinstance(value, int) and value < 0
+            if bad_int or (isinstance(value, str) and not re.fullmatch(r"(100|[1-9]?[0-9])%", value)):
+                raise FieldError((key,), f"{value!r} must be a non-negative integer or a percentage like '25%'")
         return self
 
 
@@ -426,31 +514,57 @@ class AppSpec(Strict):
     def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
             if not re.fullmatch(ENV_NAME_PATTERN, key):
-                raise ValueError(f"env name {key!r} must match {ENV_NAME_PATTERN}")
+                raise FieldError((key,), f"{key!r} is not a variable name (letters, digits, '_'; no leading digit)")
+            _not_reserved(key, (key,))
         return value
+
+    @field_validator("labels")
+    @classmethod
+    def _label_syntax(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_labels(value, "label")
+
+    @field_validator("annotations")
+    @classmethod
+    def _annotation_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_labels(value, "annotation", values=False)
 
     @model_validator(mode="after")
     def _cross_field(self) -> AppSpec:
         if self.storage is not None and self.identity is not Identity.STABLE:
-            raise ValueError("storage needs identity: stable (volumeClaimTemplates belong to a StatefulSet)")
+            raise FieldError(("storage",), "needs identity: stable (volumeClaimTemplates belong to a StatefulSet)")
         discovery = self.effective_discovery
         if discovery in (Discovery.DNSSRV, Discovery.STATIC) and self.identity is not Identity.STABLE:
-            raise ValueError(f"cluster.discovery {discovery.value} needs identity: stable (per-pod DNS names)")
+            raise FieldError(
+                ("cluster", "discovery"), f"{discovery.value} needs identity: stable (per-pod DNS names); use dns"
+            )
         if self.rollout.strategy == "Recreate" and self.identity is Identity.STABLE:
-            raise ValueError("rollout.strategy Recreate is for Deployments; a StatefulSet uses RollingUpdate")
+            raise FieldError(("rollout", "strategy"), "Recreate is for Deployments; a StatefulSet uses RollingUpdate")
         if (
             self.rollout.strategy == "RollingUpdate"
             and self.identity is Identity.STATELESS
             and self.rollout.maxSurge in (0, "0%")
             and self.rollout.maxUnavailable in (0, "0%")
         ):
-            raise ValueError("rollout: maxSurge and maxUnavailable cannot both be 0")
+            raise FieldError(("rollout", "maxSurge"), "maxSurge and maxUnavailable cannot both be 0")
         cpu_hpa = self.autoscaling is not None and self.autoscaling.cpu is not None
         if cpu_hpa and self.vpa is not None and self.vpa.updateMode != "Off":
-            raise ValueError("vpa.updateMode must be Off while autoscaling on cpu (they would fight)")
-        for job in self.jobs:
-            if job.name in {j.name for j in self.jobs if j is not job}:
-                raise ValueError(f"jobs: duplicate job name {job.name!r}")
+            raise FieldError(("vpa", "updateMode"), "must be Off while autoscaling on cpu (they would fight)")
+        for index, job in enumerate(self.jobs):
+            if job.name in {j.name for j in self.jobs[:index]}:
+                raise FieldError(("jobs", index, "name"), f"duplicate job name {job.name!r}")
+            limit = CRONJOB_NAME_MAX if job.schedule is not None else 63 - 1 - JOB_DIGEST_LEN
+            if len(self.name) + 1 + len(job.name) > limit:
+                raise FieldError(
+                    ("jobs", index, "name"),
+                    f"{job.name!r} is too long for app {self.name!r}: the {'CronJob' if job.schedule else 'Job'} "
+                    f"name '<name>-<job>' may have at most {limit} characters",
+                )
+        seen_env: set[str] = set()
+        for index, item in enumerate(self.secretEnv):
+            _not_reserved(item.name, ("secretEnv", index, "name"))
+            if item.name in seen_env or item.name in self.env:
+                raise FieldError(("secretEnv", index, "name"), f"{item.name!r} is set twice")
+            seen_env.add(item.name)
         for probe_name in ("readiness", "liveness", "startup"):
             probe = getattr(self.probes, probe_name)
             if isinstance(probe, Probe) and self.web is None:
@@ -458,14 +572,24 @@ class AppSpec(Strict):
                     probe.tcp is not None and probe.tcp.port == "web"
                 )
                 if uses_web:
-                    raise ValueError(f"probes.{probe_name} uses the web port but web is null")
+                    raise FieldError(("probes", probe_name), "uses the web port but web is null")
         if self.metrics is not None and self.web is not None and self.metrics.port == self.web.port:
             pass  # the same port serving /metrics is fine (Phoenix + PromEx on the endpoint)
-        ports = [self.cluster.distPort, self.cluster.epmdPort]
-        if self.web is not None:
-            ports.append(self.web.port)
-        if len(set(ports)) != len(ports):
-            raise ValueError("cluster.distPort, cluster.epmdPort and web.port must differ")
+        if self.cluster.distPort == self.cluster.epmdPort:
+            raise FieldError(("cluster", "epmdPort"), f"{self.cluster.epmdPort} is also distPort; they must differ")
+        if self.web is not None and self.web.port in (self.cluster.distPort, self.cluster.epmdPort):
+            raise FieldError(
+                ("web", "port"), f"{self.web.port} is a distribution port (cluster.distPort/epmdPort); use another port"
+            )
+        if self.metrics is not None and self.metrics.port in (self.cluster.distPort, self.cluster.epmdPort):
+            raise FieldError(("metrics", "port"), f"{self.metrics.port} is a distribution port; use another port")
+        floor = self.autoscaling.min if self.autoscaling is not None else self.replicas
+        budget = self.disruption.minAvailable if self.disruption is not None else None
+        if floor > 0 and (budget == "100%" or (isinstance(budget, int) and budget >= floor)):
+            raise FieldError(
+                ("disruption", "minAvailable"),
+                f"{budget} leaves no pod of {floor} evictable (node drains would hang); use a lower value",
+            )
         return self
 
     # --- derived values (pure) -------------------------------------------------------------

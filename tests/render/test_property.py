@@ -1,0 +1,52 @@
+"""Property: any valid spec renders objects that are strictly schema-valid (newest bundled Kubernetes),
+meet the Pod Security "restricted" profile, carry the app.kubernetes.io labels, keep names valid DNS labels
+within Kubernetes' limits and stay consistent (selectors, targets, ports); and a spec round-trips through
+YAML and the loader to the same rendering.
+
+Role: tests; pure (schemas are read once and cached).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from pydantic import ValidationError
+
+from beamkube.output import dump_yaml
+from beamkube.render import render
+from beamkube.spec import load_spec_text
+from beamkube.spec.model import AppSpec
+
+from .kube import all_problems, newest_versions
+from .strategies import app_spec
+
+NEWEST = newest_versions()[-1:]
+
+
+def _accepted(raw: dict[str, Any]) -> AppSpec:
+    """The spec if the model accepts it; hypothesis discards the example otherwise."""
+    try:
+        return AppSpec.model_validate(raw)
+    except ValidationError:
+        assume(False)
+        raise
+
+
+@settings(max_examples=80, deadline=2000, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(app_spec())
+def test_any_valid_spec_renders_valid_restricted_objects(raw: dict[str, Any]) -> None:
+    spec = _accepted(raw)
+    objects = render(spec).objects
+    assert objects, "nothing rendered"
+    problems = all_problems(objects, NEWEST)
+    assert problems == [], "\n".join(problems)
+
+
+@settings(max_examples=25, deadline=2000, derandomize=True)
+@given(app_spec())
+def test_yaml_round_trip_renders_the_same(raw: dict[str, Any]) -> None:
+    direct = dump_yaml(render(_accepted(raw)).objects)
+    loaded = load_spec_text(yaml.safe_dump(raw, sort_keys=False), "prop.yaml")
+    assert dump_yaml(render(loaded).objects) == direct
