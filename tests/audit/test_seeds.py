@@ -4,10 +4,10 @@ findings a reviewer would point out, at the default threshold (warning)."""
 from __future__ import annotations
 
 import pytest
+from tests.audit.helpers import SEEDS
 
 from beamkube.audit import Severity, run
 from beamkube.audit.loader import load_inputs
-from tests.audit.helpers import SEEDS
 
 SECURITY = {"BK601", "BK602", "BK603", "BK604", "BK605"}  # none of the talks' containers is restricted
 BARE = {"BK201", "BK302", "BK651"} | SECURITY  # no readiness probe, no selector, :latest
@@ -59,7 +59,8 @@ def _messages(name: str, rule: str, kube: tuple[int, int] = (1, 33)) -> list[str
 
 
 def test_removed_api_messages_name_version_and_replacement() -> None:
-    assert any("removed in Kubernetes 1.16; use apps/v1" in m for m in _messages("003-astarte-deployment.yaml", "BK751"))
+    astarte = _messages("003-astarte-deployment.yaml", "BK751")
+    assert any("removed in Kubernetes 1.16; use apps/v1" in m for m in astarte)
     assert any("1.26; use autoscaling/v2" in m for m in _messages("000-hpa-cpu.yaml", "BK751"))
     assert any("1.25; use autoscaling/v2" in m for m in _messages("000-hpa-external.yaml", "BK751"))
     assert any("1.25; use policy/v1" in m for m in _messages("000-pdb.yaml", "BK751"))

@@ -100,6 +100,8 @@ def _documents(text: str, source: str) -> Iterator[tuple[int, yaml.Node, Any]]:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         problem = (exc.problem or exc.context or "invalid YAML").strip()
+        if exc.context and exc.context_mark is not None and exc.problem:
+            problem += f" ({exc.context.strip()} started on line {exc.context_mark.line + 1})"
         raise AuditInputError(f"{where}: invalid YAML/JSON: {problem}") from None
     except yaml.YAMLError as exc:
         raise AuditInputError(f"{source}: invalid YAML/JSON: {str(exc).splitlines()[0]}") from None

@@ -68,13 +68,14 @@ def audit_command(
     threshold = Severity(min_severity.value)
     manifests = load_inputs(paths, sys.stdin)
     findings = run(manifests, kube_version=version, min_severity=threshold)
+    use_colour = sys.stdout.isatty() if colour is None else colour
     if output is AuditFormat.json:
         report = as_json(findings, len(manifests), threshold, version)
     elif output is AuditFormat.sarif:
         report = sarif(findings)
     else:
-        use_colour = sys.stdout.isatty() if colour is None else colour
         report = text(findings, len(manifests), threshold, colour=use_colour)
-    typer.echo(report, nl=False)
+    # click strips ANSI codes when stdout is not a terminal unless told otherwise (--color).
+    typer.echo(report, nl=False, color=use_colour if output is AuditFormat.text else None)
     if findings:
         raise FindingsFound(f"{len(findings)} finding(s) at {threshold.value} or above")
