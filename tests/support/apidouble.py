@@ -962,18 +962,18 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
         return path
 
     # HTTP
-    async def _handle(self, request: Any) -> aiohttp.web.StreamResponse:
-        raw = request._raw_request
+    async def __call__(self, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        # Resource URLs are served here, before kmock parses the request: its parser cannot handle some
+        # valid paths (POST /api/v1/namespaces). Everything else (discovery, /version, DSL reactions) is kmock's.
         path = raw.path
         parsed = parse_path(path)
+        if parsed is None or parsed[3] is None or (parsed[0], parsed[3]) not in self.store.rdefs:
+            return await super().__call__(raw)
+        group, _version, namespace, plural, name, sub = parsed
         method = str(raw.method).upper()
         params = dict(raw.query)
         content_type = raw.headers.get("Content-Type", "")
-        if parsed is None or parsed[3] is None:
-            return await super()._handle(request)  # discovery, /version, kmock DSL reactions
-        group, _version, namespace, plural, name, sub = parsed
-        if (group, plural) not in self.store.rdefs:
-            return await super()._handle(request)
+        request = _Body(await raw.read())
 
         def record(status: int) -> None:
             self.log.append(Logged(method, path, params, plural, namespace, name, sub, content_type, status))
@@ -1026,7 +1026,7 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
         rdef = store.rdef(group, plural)
         dry_run = params.get("dryRun") == "All"
         manager = params.get("fieldManager") or "unknown"
-        body = request.data if request.data is not None else (json.loads(request.body) if request.body else None)
+        body = request.json()
         if method == "GET" and name is None:
             items, rv = store.list(rdef, namespace or None, params.get("labelSelector"), params.get("fieldSelector"))
             return 200, {
@@ -1056,7 +1056,7 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
             if content_type.startswith("application/apply-patch"):
                 if "fieldManager" not in params:
                     raise ApiFailure(422, "Invalid", "fieldManager is required for apply requests")
-                config = body if isinstance(body, dict) else yaml.safe_load(request.body)
+                config = body if isinstance(body, dict) else yaml.safe_load(request.raw)
                 obj, created = store.apply(
                     rdef,
                     namespace,
@@ -1151,6 +1151,19 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
             store.unsubscribe(sub)
             with contextlib.suppress(Exception):
                 await response.write_eof()
+
+
+@dataclass(frozen=True)
+class _Body:
+    raw: bytes
+
+    def json(self) -> Any:
+        if not self.raw:
+            return None
+        try:
+            return json.loads(self.raw)
+        except ValueError:
+            return yaml.safe_load(self.raw)  # apply bodies may be YAML
 
 
 # --- running it --------------------------------------------------------------------------------------

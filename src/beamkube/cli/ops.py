@@ -1,12 +1,227 @@
-"""Command group `ops` (being built; registers nothing yet).
+"""Command group `ops`: `deploy`, `status`, `diff`, `rollback`, `destroy` against a cluster.
 
-Role: I/O edge.
+Role: I/O edge (terminal). Only typer and the standard library are imported here at load time; the
+Kubernetes client (lightkube, httpx) is imported when a command runs. Each command loads the spec, applies
+`--namespace`/`--image` overrides, connects (KUBECONFIG, `--kubeconfig`, `--context`, or in-cluster) and runs
+one coroutine from `beamkube.ops` with `asyncio.run`. Errors are one line (`beamkube: ...`); exit codes:
+1 cluster/API errors, 2 bad input or configuration, 3 a rollout or migration that failed or timed out,
+130 interrupted (a re-run of the same command completes the job).
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import typer
+
+if TYPE_CHECKING:
+    from beamkube.kube.client import KubeClient
+    from beamkube.ops.common import Plan
+    from beamkube.ops.rollout import ProgressLine
+
+T = TypeVar("T")
+
+SPEC_ARG = typer.Argument(Path("beamkube.yaml"), metavar="[SPEC]", help="The app spec.")
+KUBECONFIG_OPT = typer.Option(None, "--kubeconfig", help="Kubeconfig file (default: KUBECONFIG, ~/.kube/config).")
+CONTEXT_OPT = typer.Option(None, "--context", help="Kubeconfig context (default: the current context).")
+NAMESPACE_OPT = typer.Option(None, "-n", "--namespace", help="Namespace (default: the spec's namespace).")
+
+
+class StatusFormat(str, Enum):
+    table = "table"
+    json = "json"
 
 
 def register(app: typer.Typer) -> None:
-    """No commands yet."""
+    app.command("deploy")(deploy_command)
+    app.command("status")(status_command)
+    app.command("diff")(diff_command)
+    app.command("rollback")(rollback_command)
+    app.command("destroy")(destroy_command)
+
+
+def _out(line: str) -> None:
+    typer.echo(line)
+
+
+def _progress() -> ProgressLine:
+    from beamkube.ops.rollout import ProgressLine
+
+    def write(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    return ProgressLine(write, sys.stderr.isatty())
+
+
+def _run(
+    spec_path: Path,
+    kubeconfig: Path | None,
+    context: str | None,
+    namespace: str | None,
+    work: Callable[[KubeClient, Plan], Awaitable[T]],
+    image: str | None = None,
+) -> T:
+    import asyncio
+
+    from beamkube.kube.config import Target
+    from beamkube.ops.common import connect, load_plan
+
+    plan = load_plan(spec_path, namespace=namespace, image=image)
+    client = connect(Target(kubeconfig=kubeconfig, context=context, namespace=namespace), plan)
+
+    async def main() -> T:
+        async with client:
+            return await work(client, plan)
+
+    return asyncio.run(main())
+
+
+def deploy_command(
+    spec_path: Path = SPEC_ARG,
+    image: str | None = typer.Option(None, "--image", help="Override the spec's image (CI: the image just built)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Server-side dry run: validate, change nothing."),
+    force_conflicts: bool = typer.Option(
+        False, "--force-conflicts", help="Take over fields another field manager owns (server-side apply force)."
+    ),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait for the rollout to complete."),
+    timeout: float = typer.Option(300.0, "--timeout", min=1, help="Seconds to wait for the rollout."),
+    kubeconfig: Path | None = KUBECONFIG_OPT,
+    context: str | None = CONTEXT_OPT,
+    namespace: str | None = NAMESPACE_OPT,
+) -> None:
+    """Apply the app to the cluster (server-side apply), run migrations, prune, wait for the rollout."""
+    from beamkube.ops.deploy import DeployOptions, deploy
+
+    options = DeployOptions(force_conflicts=force_conflicts, dry_run=dry_run, wait=wait, timeout=timeout)
+    progress = _progress()
+    _run(spec_path, kubeconfig, context, namespace, lambda c, p: deploy(c, p, options, _out, progress), image)
+
+
+def status_command(
+    spec_path: Path = SPEC_ARG,
+    output: StatusFormat = typer.Option(StatusFormat.table, "-o", "--output", help="table or json."),
+    kubeconfig: Path | None = KUBECONFIG_OPT,
+    context: str | None = CONTEXT_OPT,
+    namespace: str | None = NAMESPACE_OPT,
+) -> None:
+    """Show the rollout state and the pods (ready, restarts, age, QoS class, BEAM node name)."""
+    import json
+
+    from beamkube.ops.status import collect, format_table
+
+    doc: dict[str, Any] = _run(spec_path, kubeconfig, context, namespace, collect)
+    if output is StatusFormat.json:
+        typer.echo(json.dumps(doc, indent=2, sort_keys=True))
+    else:
+        typer.echo(format_table(doc), nl=False)
+
+
+def diff_command(
+    spec_path: Path = SPEC_ARG,
+    image: str | None = typer.Option(None, "--image", help="Override the spec's image."),
+    exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when deploy would change something."),
+    force_conflicts: bool = typer.Option(False, "--force-conflicts", help="Dry-run with forced ownership."),
+    kubeconfig: Path | None = KUBECONFIG_OPT,
+    context: str | None = CONTEXT_OPT,
+    namespace: str | None = NAMESPACE_OPT,
+) -> None:
+    """Show what deploy would change (server-side dry run; server-set fields ignored, Secret values masked)."""
+    from beamkube.ops.diff import compute, summary
+
+    result = _run(spec_path, kubeconfig, context, namespace, lambda c, p: compute(c, p, force=force_conflicts), image)
+    for _desc, text in result.changes:
+        typer.echo(text, nl=False)
+    typer.echo(summary(result), err=True)
+    if exit_code and result.has_changes:
+        raise typer.Exit(1)
+
+
+def rollback_command(
+    spec_path: Path = SPEC_ARG,
+    to_revision: int | None = typer.Option(None, "--to-revision", min=1, help="Revision number (default: previous)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Server-side dry run."),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait for the rollout to complete."),
+    timeout: float = typer.Option(300.0, "--timeout", min=1, help="Seconds to wait for the rollout."),
+    kubeconfig: Path | None = KUBECONFIG_OPT,
+    context: str | None = CONTEXT_OPT,
+    namespace: str | None = NAMESPACE_OPT,
+) -> None:
+    """Roll the workload back to an earlier revision (ReplicaSet / ControllerRevision), then wait."""
+    from beamkube.ops.rollback import rollback
+    from beamkube.ops.rollout import wait_rollout
+
+    progress = _progress()
+
+    async def work(client: KubeClient, plan: Plan) -> None:
+        target, current = await rollback(client, plan, to_revision, dry_run=dry_run)
+        images = ", ".join(target.images)
+        verb = "would roll back" if dry_run else "rolling back"
+        _out(
+            f"{plan.workload_kind} {plan.spec.namespace}/{plan.spec.name}: {verb} from revision {current} "
+            f"to {target.number} ({images})"
+        )
+        if dry_run or not wait:
+            return
+        final = await wait_rollout(
+            client,
+            plan.workload_kind,
+            plan.spec.name,
+            plan.spec.namespace,
+            timeout=timeout,
+            progress=progress,
+            out=_out,
+            selector=plan.selector,
+        )
+        _out(f"Rollback complete: {final.line}")
+
+    _run(spec_path, kubeconfig, context, namespace, work)
+
+
+def destroy_command(
+    spec_path: Path = SPEC_ARG,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (scripts)."),
+    delete_data: bool = typer.Option(
+        False, "--delete-data", help="Also delete the PersistentVolumeClaims and the generated cookie Secret."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be deleted; delete nothing."),
+    kubeconfig: Path | None = KUBECONFIG_OPT,
+    context: str | None = CONTEXT_OPT,
+    namespace: str | None = NAMESPACE_OPT,
+) -> None:
+    """Delete what beamkube created for the app (PVCs and the cookie kept unless --delete-data)."""
+    from beamkube.errors import UsageError
+    from beamkube.ops.destroy import destroy, plan_destroy
+
+    interactive = sys.stdin.isatty()
+
+    async def work(client: KubeClient, plan: Plan) -> None:
+        planned = await plan_destroy(client, plan, delete_data=delete_data)
+        from beamkube.kube.resources import describe
+
+        if not planned.objects:
+            _out(f"Nothing of {plan.spec.name} to delete in namespace {plan.spec.namespace}.")
+        else:
+            _out(
+                f"{'Would delete' if dry_run else 'Will delete'} {len(planned.objects)} objects of "
+                f"{plan.spec.name} ({client.context or 'in-cluster'}):"
+            )
+            for obj in planned.objects:
+                _out(f"  {describe(obj)}")
+        for text in planned.kept:
+            _out(f"  keeping {text}")
+        if dry_run or not planned.objects:
+            return
+        if not yes:
+            if not interactive:
+                raise UsageError("destroy deletes objects: confirm with --yes when not on a terminal")
+            if not typer.confirm(f"Delete these {len(planned.objects)} objects?", default=False):
+                raise typer.Abort()
+        deleted = await destroy(client, planned)
+        _out(f"Deleted {len(deleted)} objects.")
+
+    _run(spec_path, kubeconfig, context, namespace, work)

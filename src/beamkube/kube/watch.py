@@ -8,7 +8,7 @@ the re-list is a complete state, not a delta.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from beamkube.kube.client import KubeClient
@@ -24,7 +24,7 @@ async def follow(
     name: str | None = None,
     label_selector: str | None = None,
     watch_timeout: int = 30,
-) -> AsyncIterator[dict[str, dict[str, Any]]]:
+) -> AsyncGenerator[dict[str, dict[str, Any]], None]:
     """Yield {name: object} snapshots forever (the caller stops iterating, e.g. with a timeout)."""
     field_selector = f"metadata.name={name}" if name else None
     failures = 0

@@ -1,0 +1,266 @@
+"""Rollout progress, waiting, and the report printed when a rollout or a migration Job fails.
+
+Role: the `*_progress` functions are pure (object → Progress); `wait_*` and `failure_report` do network I/O.
+Waiting follows the object through list + watch (`kube.watch.follow`), so a dropped watch or a 410 Gone costs a
+re-list, never a missed update. Done means what `kubectl rollout status` means: the controller has observed
+the latest generation and every replica runs the new template and is available.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from beamkube.kube.client import KubeClient
+from beamkube.kube.errors import KubeError, RolloutFailed, RolloutTimeout
+from beamkube.kube.resources import DEPLOYMENT, EVENT, JOB, POD, STATEFULSET, ResourceType
+from beamkube.kube.watch import follow
+
+
+@dataclass(frozen=True)
+class Progress:
+    """`state` is complete, progressing or failed; `line` is the one-line progress text."""
+
+    state: str
+    line: str
+    desired: int = 0
+    updated: int = 0
+    ready: int = 0
+    available: int = 0
+    generation: int = 0
+    observed: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.state == "complete"
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "failed"
+
+
+def _ints(obj: dict[str, Any]) -> tuple[int, int, int]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    generation = int((obj.get("metadata") or {}).get("generation") or 0)
+    observed = int(status.get("observedGeneration") or 0)
+    desired = int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1)
+    return desired, generation, observed
+
+
+def deployment_progress(obj: dict[str, Any]) -> Progress:
+    status = obj.get("status") or {}
+    desired, generation, observed = _ints(obj)
+    updated = int(status.get("updatedReplicas") or 0)
+    ready = int(status.get("readyReplicas") or 0)
+    available = int(status.get("availableReplicas") or 0)
+    total = int(status.get("replicas") or 0)
+    line = (
+        f"{obj['kind']} {obj['metadata'].get('namespace')}/{obj['metadata']['name']}: "
+        f"{updated}/{desired} updated, {ready}/{desired} ready, {available}/{desired} available "
+        f"(generation {generation}, observed {observed})"
+    )
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
+            return Progress(
+                "failed",
+                line + ": progress deadline exceeded",
+                desired,
+                updated,
+                ready,
+                available,
+                generation,
+                observed,
+            )
+    done = observed >= generation and updated == desired and total == desired and available == desired
+    state = "complete" if done else "progressing"
+    return Progress(state, line, desired, updated, ready, available, generation, observed)
+
+
+def statefulset_progress(obj: dict[str, Any]) -> Progress:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    desired, generation, observed = _ints(obj)
+    updated = int(status.get("updatedReplicas") or 0)
+    ready = int(status.get("readyReplicas") or 0)
+    available = int(status.get("availableReplicas") or ready)
+    partition = int(((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition") or 0)
+    line = (
+        f"StatefulSet {obj['metadata'].get('namespace')}/{obj['metadata']['name']}: "
+        f"{updated}/{desired} updated, {ready}/{desired} ready, {available}/{desired} available "
+        f"(generation {generation}, observed {observed})"
+    )
+    if partition > 0:
+        rolled = updated >= max(0, desired - partition)
+    else:
+        rolled = updated == desired and status.get("currentRevision") == status.get("updateRevision")
+    done = observed >= generation and rolled and ready == desired and int(status.get("replicas") or 0) == desired
+    return Progress(
+        "complete" if done else "progressing", line, desired, updated, ready, available, generation, observed
+    )
+
+
+def progress_of(obj: dict[str, Any]) -> Progress:
+    return statefulset_progress(obj) if obj.get("kind") == "StatefulSet" else deployment_progress(obj)
+
+
+def job_state(obj: dict[str, Any]) -> str:
+    """complete, failed or running."""
+    for cond in (obj.get("status") or {}).get("conditions") or []:
+        if cond.get("status") == "True" and cond.get("type") == "Complete":
+            return "complete"
+        if cond.get("status") == "True" and cond.get("type") == "Failed":
+            return "failed"
+    return "running"
+
+
+Out = Callable[[str], None]
+
+
+class ProgressLine:
+    """Writes progress: rewritten in place on a terminal, one line per change otherwise (CI logs)."""
+
+    def __init__(self, write: Callable[[str], None], tty: bool) -> None:
+        self._write = write
+        self._tty = tty
+        self._last = ""
+
+    def update(self, line: str) -> None:
+        if line == self._last:
+            return
+        self._last = line
+        if self._tty:
+            self._write(f"\r\x1b[2K{line}")
+        else:
+            self._write(line + "\n")
+
+    def finish(self) -> None:
+        if self._tty and self._last:
+            self._write("\n")
+        self._last = ""
+
+
+async def wait_rollout(
+    client: KubeClient,
+    kind: str,
+    name: str,
+    namespace: str,
+    *,
+    timeout: float,
+    progress: ProgressLine,
+    out: Out,
+    selector: str,
+) -> Progress:
+    """Wait for the workload's rollout; on failure or timeout print the report and raise."""
+    rt = STATEFULSET if kind == "StatefulSet" else DEPLOYMENT
+    last: Progress | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            async with contextlib.aclosing(follow(client, rt, namespace, name=name)) as snapshots:
+                async for snapshot in snapshots:
+                    obj = snapshot.get(name)
+                    if obj is None:
+                        progress.finish()
+                        raise KubeError(f"{kind} {namespace}/{name} disappeared while waiting for its rollout")
+                    last = progress_of(obj)
+                    progress.update(last.line)
+                    if last.done:
+                        progress.finish()
+                        return last
+                    if last.failed:
+                        break
+    except TimeoutError:
+        pass
+    progress.finish()
+    await failure_report(client, namespace, selector, {name}, out)
+    summary = last.line if last else f"{kind} {namespace}/{name}: no status yet"
+    if last is not None and last.failed:
+        raise RolloutFailed(f"rollout failed: {summary}")
+    raise RolloutTimeout(f"rollout not complete after {timeout:g}s: {summary}")
+
+
+async def wait_job(
+    client: KubeClient, name: str, namespace: str, *, timeout: float, progress: ProgressLine, out: Out
+) -> None:
+    """Wait until the Job completes; print its pods and events and raise when it fails or times out."""
+    state = "running"
+    try:
+        async with asyncio.timeout(timeout):
+            async with contextlib.aclosing(follow(client, JOB, namespace, name=name)) as snapshots:
+                async for snapshot in snapshots:
+                    obj = snapshot.get(name)
+                    if obj is None:
+                        raise KubeError(f"Job {namespace}/{name} disappeared while waiting for it")
+                    state = job_state(obj)
+                    progress.update(f"Job {namespace}/{name}: {state}")
+                    if state != "running":
+                        break
+    except TimeoutError:
+        state = "timeout"
+    progress.finish()
+    if state == "complete":
+        return
+    await failure_report(client, namespace, f"job-name={name}", {name}, out)
+    if state == "failed":
+        raise RolloutFailed(f"Job {namespace}/{name} failed; the workload was not updated")
+    raise RolloutTimeout(f"Job {namespace}/{name} not complete after {timeout:g}s; the workload was not updated")
+
+
+def describe_pod(pod: dict[str, Any]) -> str:
+    """`name  phase  ready 0/1  restarts 4  beam: CrashLoopBackOff (back-off ...)`."""
+    status = pod.get("status") or {}
+    containers = status.get("containerStatuses") or []
+    ready = sum(1 for c in containers if c.get("ready"))
+    total = len((pod.get("spec") or {}).get("containers") or []) or len(containers)
+    restarts = sum(int(c.get("restartCount") or 0) for c in containers)
+    details = []
+    for c in containers:
+        state = c.get("state") or {}
+        if "waiting" in state:
+            w = state["waiting"] or {}
+            details.append(
+                f"{c.get('name')}: {w.get('reason', 'Waiting')}" + (f" ({w['message']})" if w.get("message") else "")
+            )
+        elif "terminated" in state:
+            t = state["terminated"] or {}
+            details.append(f"{c.get('name')}: {t.get('reason', 'Terminated')} exit {t.get('exitCode', '?')}")
+    text = f"{pod['metadata']['name']}  {status.get('phase', 'Unknown')}  ready {ready}/{total}  restarts {restarts}"
+    return text + ("  " + "; ".join(details) if details else "")
+
+
+async def failure_report(
+    client: KubeClient, namespace: str, selector: str, also: set[str], out: Out, events: int = 10
+) -> None:
+    """Print the pods matching `selector` with their states, and the most recent related events."""
+    try:
+        pods, _ = await client.list(POD, namespace, label_selector=selector)
+        names = {p["metadata"]["name"] for p in pods} | set(also)
+        # ReplicaSet names start with the Deployment's name; include their events too.
+        all_events, _ = await client.list(EVENT, namespace)
+    except KubeError as exc:
+        out(f"(could not collect pods and events: {exc})")
+        return
+    out(f"Pods ({selector}):" if pods else f"No pods match {selector}.")
+    for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
+        out("  " + describe_pod(pod))
+    related = [
+        e
+        for e in all_events
+        if (e.get("involvedObject") or {}).get("name") in names
+        or any(str((e.get("involvedObject") or {}).get("name", "")).startswith(n + "-") for n in also)
+    ]
+    related.sort(key=lambda e: (str(e.get("lastTimestamp") or e.get("eventTime") or ""), e["metadata"]["name"]))
+    if related:
+        out("Recent events:")
+    for e in related[-events:]:
+        inv = e.get("involvedObject") or {}
+        when = e.get("lastTimestamp") or e.get("eventTime") or ""
+        out(
+            f"  {when} {e.get('type', '')} {e.get('reason', '')} {inv.get('kind', '')}/{inv.get('name', '')}: "
+            f"{e.get('message', '')}"
+        )
+
+
+def workload_type(kind: str) -> ResourceType:
+    return STATEFULSET if kind == "StatefulSet" else DEPLOYMENT
