@@ -260,7 +260,10 @@ def _mix_releases(mix: str) -> list[str]:
         return [inline.group(1)]
     call = re.search(r"\breleases:\s*([a-z_][a-zA-Z0-9_]*)\(\)", mix)
     if call:
-        body = re.search(rf"defp?\s+{call.group(1)}(?:\(\))?\s+do\s*\[\s*([a-z_][a-zA-Z0-9_]*):", mix)
+        # Both `defp releases do [...] end` and `defp releases, do: [...]`.
+        body = re.search(
+            rf"defp?\s+{call.group(1)}(?:\(\))?\s*(?:,\s*do:|\s+do)\s*\[\s*([a-z_][a-zA-Z0-9_]*):", mix
+        )
         if body:
             return [body.group(1)]
     return []
