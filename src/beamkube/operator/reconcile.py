@@ -63,6 +63,8 @@ class Outcome:
     ready: bool = False
     error: str | None = None
     pruned: list[str] = field(default_factory=list)
+    gone: bool = False  # the BeamApp no longer exists (or is being deleted): nothing was done
+    invalid_spec: bool = False  # waits for the next edit; retrying cannot help
 
 
 class Reconciler:
@@ -77,7 +79,15 @@ class Reconciler:
         self.status_written: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
 
     async def reconcile(self, app: dict[str, Any]) -> Outcome:
+        """Reconcile the BeamApp `app` names. It is read again first: the watch cache may be behind a delete,
+        and applying children of a deleted BeamApp would re-create what the garbage collector just removed."""
         outcome = Outcome()
+        cached = app["metadata"]
+        fresh = await self.client.get_or_none(BEAMAPP, cached["name"], cached.get("namespace"))
+        if fresh is None or (fresh.get("metadata") or {}).get("deletionTimestamp"):
+            outcome.gone = True
+            return outcome
+        app = fresh
         meta = app["metadata"]
         generation = int(meta.get("generation") or 0)
         live_status = app.get("status") or {}
@@ -85,6 +95,7 @@ class Reconciler:
             spec = parse_spec(spec_from_beamapp(app), app_source(app))
         except SpecError as exc:
             outcome.error = str(exc)
+            outcome.invalid_spec = True
             observation = Observation(generation=generation, spec_error=str(exc))
             await self._write_status(app, observation, outcome)
             return outcome

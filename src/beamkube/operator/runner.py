@@ -12,6 +12,7 @@ Only the Lease holder runs kopf and the workers; standbys keep serving /healthz 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import os
@@ -160,7 +161,10 @@ class Controller:
             log.exception("%s/%s: reconcile crashed", key[0], key[1])
             self._retry(key)
             return
-        if outcome.error is not None and not outcome.error.startswith("BeamApp "):
+        if outcome.gone:
+            self.apps.pop(key, None)
+            return
+        if outcome.error is not None and not outcome.invalid_spec:
             self._retry(key)  # API trouble: try again; an invalid spec waits for the next edit
         else:
             self.failures.pop(key, None)
@@ -203,7 +207,10 @@ def remember_status(controller: Controller) -> Callable[[dict[str, Any], dict[st
 
 
 def build_registry(controller: Controller, login: Callable[..., Any] | None = None) -> Any:
-    """A kopf registry with event handlers only (they never write to the objects they watch)."""
+    """A kopf registry with event handlers only (they never write to the objects they watch).
+
+    The handlers are coroutines on purpose: kopf runs plain functions in a thread pool, and the queue they
+    feed belongs to the event loop."""
     import kopf
 
     registry = kopf.OperatorRegistry()
@@ -216,13 +223,13 @@ def build_registry(controller: Controller, login: Callable[..., Any] | None = No
         settings.networking.request_timeout = 60
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
-    def _app(event: Any, body: Any, **_: Any) -> None:
+    async def _app(event: Any, body: Any, **_: Any) -> None:
         controller.observe_app(event.get("type"), copy.deepcopy(dict(body)))
 
     for plural in ("deployments", "statefulsets"):
 
         @kopf.on.event("apps", "v1", plural, labels=WORKLOAD_LABEL, registry=registry)
-        def _workload(body: Any, **_: Any) -> None:
+        async def _workload(body: Any, **_: Any) -> None:
             controller.observe_workload(copy.deepcopy(dict(body)))
 
     if login is not None:
@@ -325,28 +332,31 @@ async def run(options: OperatorOptions, stop: asyncio.Event, ready: asyncio.Even
         registry = build_registry(controller, kopf_login_from(resolved))
         kopf_stop = asyncio.Event()
         controller.start()
-        tasks = [
-            asyncio.ensure_future(
-                kopf.operator(
-                    registry=registry,
-                    standalone=True,
-                    clusterwide=not options.namespaces,
-                    namespaces=list(options.namespaces),
-                    stop_flag=kopf_stop,
-                    ready_flag=ready,
-                )
-            ),
-            asyncio.ensure_future(stop.wait()),
-            asyncio.ensure_future(lost.wait()),
-        ]
+        kopf_task = asyncio.ensure_future(
+            kopf.operator(
+                registry=registry,
+                standalone=True,
+                clusterwide=not options.namespaces,
+                namespaces=list(options.namespaces),
+                stop_flag=kopf_stop,
+                ready_flag=ready,
+            )
+        )
+        side = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
         if elector is not None:
-            tasks.append(asyncio.ensure_future(elector.keep(stop, lost)))
-        await asyncio.wait(tasks[:3], return_when=asyncio.FIRST_COMPLETED)
-        kopf_stop.set()
-        await controller.stop()
-        for task in tasks[1:]:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+            side.append(asyncio.ensure_future(elector.keep(stop, lost)))
+        try:
+            await asyncio.wait([kopf_task, *side[:2]], return_when=asyncio.FIRST_COMPLETED)
+            kopf_stop.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(kopf_task), timeout=5)
+        finally:
+            # Also on cancellation (a killed pod): nothing may outlive run() and use the closed client.
+            kopf_task.cancel()
+            for task in side:
+                task.cancel()
+            await controller.stop()
+            await asyncio.gather(kopf_task, *side, return_exceptions=True)
         if lost.is_set():
             alive["ok"] = False
             return 1

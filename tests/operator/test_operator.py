@@ -1,0 +1,225 @@
+"""The operator end to end against the API double: create, update, delete, invalid spec, restart, no-op resync."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from beamkube.kube.apply import COOKIE_CHARS
+from beamkube.kube.resources import DEPLOYMENT
+from beamkube.operator.children import desired_child, needs_apply
+from beamkube.operator.crd import spec_from_beamapp
+from beamkube.operator.reconcile import BEAMAPP
+from beamkube.render import render
+from beamkube.spec.load import parse_spec
+from tests.operator.harness import (
+    OperatorProcess,
+    client_for,
+    cluster,
+    condition,
+    example_app,
+    is_ready,
+    wait_for,
+    writes_except_leases,
+)
+from tests.support.apidouble import Running, secret_value
+
+PLURALS = {
+    "ServiceAccount": "serviceaccounts", "ConfigMap": "configmaps", "Service": "services",
+    "NetworkPolicy": "networkpolicies", "PodDisruptionBudget": "poddisruptionbudgets",
+    "StatefulSet": "statefulsets", "Deployment": "deployments", "Job": "jobs", "CronJob": "cronjobs",
+    "HorizontalPodAutoscaler": "horizontalpodautoscalers", "VerticalPodAutoscaler": "verticalpodautoscalers",
+    "Ingress": "ingresses", "PriorityClass": "priorityclasses", "Role": "roles", "RoleBinding": "rolebindings",
+    "LimitRange": "limitranges",
+}  # fmt: skip
+
+
+def live_child(running: Running, obj: dict[str, Any]) -> dict[str, Any] | None:
+    meta = obj["metadata"]
+    return running.api.get(PLURALS[obj["kind"]], meta.get("namespace") or "", meta["name"])
+
+
+def assert_converged(running: Running, namespace: str, name: str) -> None:
+    """Every rendered child exists as desired and is owned by the live BeamApp."""
+    app = running.api.get("beamapps", namespace, name)
+    assert app is not None
+    spec = parse_spec(spec_from_beamapp(app))
+    for obj in render(spec).objects:
+        wanted = desired_child(obj, app)
+        live = live_child(running, wanted)
+        assert live is not None, f"{obj['kind']} {obj['metadata']['name']} missing"
+        assert not needs_apply(wanted, live), f"{obj['kind']} {obj['metadata']['name']} differs"
+
+
+def test_create_then_no_change_resync_writes_nothing(tmp_path: Path) -> None:
+    async def main() -> None:
+        with cluster(tmp_path) as running:
+            client = client_for(running)
+            operator = await OperatorProcess(running).start()
+            created = await client.create(example_app("erlang-kv"))
+            await wait_for(lambda: is_ready(running, "data", "kv"), what="kv Ready")
+            assert_converged(running, "data", "kv")
+            app = running.api.get("beamapps", "data", "kv")
+            assert app is not None
+            status = app["status"]
+            assert status["observedGeneration"] == created["metadata"]["generation"]
+            assert status["readyReplicas"] == 3 and status["workload"] == "StatefulSet/kv"
+            assert status["nodes"][0] == "kv@kv-0.kv-headless.data.svc.cluster.local"
+            assert condition(app, "Degraded")["status"] == "False"
+            sts = running.api.get("statefulsets", "data", "kv")
+            assert sts is not None
+            (ref,) = sts["metadata"]["ownerReferences"]
+            assert (ref["kind"], ref["uid"], ref["controller"]) == ("BeamApp", app["metadata"]["uid"], True)
+            cookie = running.api.get("secrets", "data", "kv-erlang-cookie")
+            assert cookie is not None and len(secret_value(cookie, "cookie")) == COOKIE_CHARS
+            # Let in-flight status echoes settle, then watch several resyncs: reads only, zero writes.
+            await asyncio.sleep(0.5)
+            mark = len(running.api.log)
+            await asyncio.sleep(1.5)
+            resync_reads = [
+                r for r in running.api.log[mark:] if r.method == "GET" and r.plural == "statefulsets" and r.name
+            ]
+            assert len(resync_reads) >= 2, "the resync must actually have run"
+            assert writes_except_leases(running, mark) == []
+            assert await operator.stop() == 0
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_update_rolls_children_and_prunes_removed_ones(tmp_path: Path) -> None:
+    async def main() -> None:
+        with cluster(tmp_path) as running:
+            client = client_for(running)
+            operator = await OperatorProcess(running).start()
+            await client.create(example_app("erlang-kv"))
+            await wait_for(lambda: is_ready(running, "data", "kv"), what="kv Ready")
+            patched = await client.patch(
+                BEAMAPP, "kv", {"spec": {"image": "registry.example.com/kv:3.2.0", "env": {"KV_MODE": "fast"}}},
+                namespace="data",
+            )
+            generation = patched["metadata"]["generation"]
+            await wait_for(lambda: is_ready(running, "data", "kv", generation), what="kv Ready after update")
+            sts = running.api.get("statefulsets", "data", "kv")
+            assert sts is not None
+            assert sts["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example.com/kv:3.2.0"
+            assert sts["status"]["updatedReplicas"] == 3
+            env_map = running.api.get("configmaps", "data", "kv-env")
+            assert env_map is not None and env_map["data"] == {"KV_MODE": "fast"}
+            assert_converged(running, "data", "kv")
+            # Removing env removes its ConfigMap (pruned: no longer rendered).
+            patched = await client.patch(BEAMAPP, "kv", {"spec": {"env": None}}, namespace="data")
+            generation = patched["metadata"]["generation"]
+            await wait_for(lambda: is_ready(running, "data", "kv", generation), what="Ready after env removal")
+            await wait_for(lambda: running.api.get("configmaps", "data", "kv-env") is None, what="kv-env pruned")
+            assert running.api.get("configmaps", "data", "kv-beam") is not None
+            assert running.api.get("secrets", "data", "kv-erlang-cookie") is not None, "cookie never pruned"
+            await operator.stop()
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_delete_removes_children_through_owner_references(tmp_path: Path) -> None:
+    async def main() -> None:
+        with cluster(tmp_path) as running:
+            client = client_for(running)
+            operator = await OperatorProcess(running).start()
+            await client.create(example_app("phoenix-shop"))
+            await wait_for(lambda: running.api.get("deployments", "shop", "shop"), what="the Deployment")
+            # The double has no HPA controller; do what it would do (the operator leaves replicas to it).
+            hpa = client_for(running)
+            hpa.field_manager = "horizontal-pod-autoscaler"
+            await hpa.patch(DEPLOYMENT, "shop", {"spec": {"replicas": 3}}, namespace="shop")
+            await hpa.aclose()
+            await wait_for(lambda: is_ready(running, "shop", "shop"), what="shop Ready")
+            before = running.api.get("beamapps", "shop", "shop")
+            assert before is not None and before["status"]["replicas"] == 3
+            assert running.api.get("priorityclasses", "", "shop-priority") is not None
+            children = [o for o in render(parse_spec(spec_from_beamapp(example_app("phoenix-shop")))).objects]
+            assert len(children) > 8
+            await client.delete(BEAMAPP, "shop", "shop")
+            # The double's garbage collector follows ownerReferences (as kube-controller-manager does);
+            # the cluster-scoped PriorityClass has no owner reference and is removed by the operator.
+            await wait_for(
+                lambda: all(live_child(running, o) is None for o in children), what="children deleted"
+            )
+            assert running.api.objects("pods", "shop") == []
+            await operator.stop()
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_invalid_spec_is_degraded_with_the_cli_message_and_no_crash_loop(tmp_path: Path) -> None:
+    bad_spec = {"name": "kv", "namespace": "data", "image": "registry.example.com/kv:3.1.0",
+                "storage": {"size": "1Gi"}}  # fmt: skip
+    spec_file = tmp_path / "beamkube.yaml"
+    spec_file.write_text(yaml.safe_dump(bad_spec))
+    cli = subprocess.run(
+        [sys.executable, "-m", "beamkube.cli.main", "render", str(spec_file)], capture_output=True, text=True
+    )
+    assert cli.returncode == 2
+    cli_message = cli.stderr.strip().removeprefix(f"beamkube: {spec_file}").lstrip(":0123456789 ")
+
+    async def main() -> None:
+        with cluster(tmp_path) as running:
+            client = client_for(running)
+            operator = await OperatorProcess(running).start()
+            await client.create(example_app("erlang-kv", identity="stateless", storage={"size": "1Gi"},
+                                            cluster={}))  # fmt: skip
+            await wait_for(
+                lambda: condition(running.api.get("beamapps", "data", "kv"), "Degraded").get("status") == "True",
+                what="Degraded",
+            )
+            app = running.api.get("beamapps", "data", "kv")
+            degraded = condition(app, "Degraded")
+            assert degraded["reason"] == "InvalidSpec"
+            assert degraded["message"] == f"BeamApp data/kv: {cli_message}"
+            assert condition(app, "Ready")["status"] == "False"
+            assert running.api.objects("statefulsets", "data") == [] and running.api.objects("deployments", "data") == []
+            # No crash loop and no retry storm: resyncs find the same status and write nothing.
+            mark = len(running.api.log)
+            await asyncio.sleep(1.2)
+            assert writes_except_leases(running, mark) == []
+            assert operator.task is not None and not operator.task.done()
+            # Fixing the spec recovers.
+            patched = await client.patch(BEAMAPP, "kv", {"spec": {"identity": "stable"}}, namespace="data")
+            generation = patched["metadata"]["generation"]
+            await wait_for(lambda: is_ready(running, "data", "kv", generation), what="Ready after fix")
+            assert condition(running.api.get("beamapps", "data", "kv"), "Degraded")["status"] == "False"
+            await operator.stop()
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_operator_restarted_mid_reconcile_converges(tmp_path: Path) -> None:
+    async def main() -> None:
+        with cluster(tmp_path) as running:
+            client = client_for(running)
+            # The StatefulSet apply keeps failing: the first operator is stuck mid-reconcile when it dies.
+            fault = running.api.fail(500, "PATCH", "statefulsets", times=1000)
+            first = await OperatorProcess(running, identity="op-a").start()
+            await client.create(example_app("erlang-kv"))
+            await wait_for(lambda: fault.hits >= 1, what="the first operator reaching the StatefulSet")
+            await first.kill()  # SIGKILL: no cleanup, Lease not released
+            assert running.api.get("configmaps", "data", "kv-beam") is not None
+            assert running.api.get("statefulsets", "data", "kv") is None
+            running.api.faults.clear()
+            second = await OperatorProcess(running, identity="op-b").start()
+            await wait_for(lambda: is_ready(running, "data", "kv"), timeout=15, what="Ready after restart")
+            assert_converged(running, "data", "kv")
+            lease = running.api.get("leases", "beamkube-system", "beamkube-operator")
+            assert lease is not None and lease["spec"]["holderIdentity"] == "op-b"
+            cookie_creates = [r for r in running.api.writes("secrets") if r.method == "POST"]
+            assert len(cookie_creates) == 1, "the cookie is created once across both operators"
+            await second.stop()
+            await client.aclose()
+
+    asyncio.run(main())
