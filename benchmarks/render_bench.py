@@ -1,0 +1,123 @@
+"""Render benchmark: cold `beamkube render --example better-together` wall time (median of N subprocess runs)
+and 1,000 varied specs validated, rendered and dumped to YAML in one process.
+
+Role: benchmark (not a test); runs subprocesses and prints its numbers and the command that produced them.
+Goals from issue 2: one cold render < 0.25 s wall, 1,000 specs < 2 s, on the 2-core machines.
+
+    .venv/bin/python benchmarks/render_bench.py [--runs 15] [--specs 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from beamkube.examples import example_names, example_path
+from beamkube.output import dump_yaml
+from beamkube.render import render
+from beamkube.spec.model import AppSpec
+
+COLD_GOAL = 0.25
+BATCH_GOAL = 2.0
+
+
+def _script() -> str:
+    found = Path(sys.executable).with_name("beamkube")
+    return str(found) if found.exists() else (shutil.which("beamkube") or "beamkube")
+
+
+def cold_render(runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU (user + sys) time of the installed console script, output discarded (as a user or CI
+    runs it). CPU time is reported too because other jobs on a shared 2-core machine inflate wall time."""
+    command = [_script(), "render", "--example", "better-together"]
+    subprocess.run(command, check=True, capture_output=True)  # warm the page cache and .pyc files
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return walls, cpus
+
+
+def varied_specs(count: int, seed: int = 2) -> list[dict[str, Any]]:
+    """`count` specs derived from the bundled examples: names, namespaces, images, replicas, resources,
+    env, discovery and autoscaling vary, so no two renders are alike."""
+    rng = random.Random(seed)
+    bases = [yaml.safe_load(example_path(name).read_text(encoding="utf-8")) for name in example_names()]
+    specs = []
+    for index in range(count):
+        spec = dict(bases[index % len(bases)])
+        spec["name"] = f"{spec['name'][:30]}-{index}"
+        spec["namespace"] = f"team-{rng.randrange(50)}"
+        spec["image"] = f"registry.example.com/app-{index}:{rng.randrange(1, 99)}.{rng.randrange(10)}.0"
+        if "autoscaling" not in spec:
+            spec["replicas"] = rng.randrange(1, 9)
+        cpu = rng.choice(["250m", "500m", "1", "2", "3"])
+        spec["resources"] = {
+            "requests": {"cpu": cpu, "memory": f"{rng.randrange(1, 8) * 256}Mi"},
+            "limits": {"cpu": cpu},
+        }
+        spec["env"] = {f"APP_SETTING_{k}": str(rng.random()) for k in range(rng.randrange(4))}
+        specs.append(spec)
+    return specs
+
+
+def batch(specs: list[dict[str, Any]]) -> tuple[float, float, float, int, float]:
+    """Seconds spent validating, rendering and dumping, the bytes written, and the CPU seconds."""
+    cpu_start = time.process_time()
+    start = time.perf_counter()
+    models = [AppSpec.model_validate(raw) for raw in specs]
+    validated = time.perf_counter()
+    results = [render(model).objects for model in models]
+    rendered = time.perf_counter()
+    size = sum(len(dump_yaml(objects)) for objects in results)
+    dumped = time.perf_counter()
+    return validated - start, rendered - validated, dumped - rendered, size, time.process_time() - cpu_start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--specs", type=int, default=1000)
+    args = parser.parse_args()
+
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
+    times, cpus = cold_render(args.runs)
+    median = statistics.median(times)
+    print(f"$ {_script()} render --example better-together  ({args.runs} runs)")
+    print(
+        f"cold render: median {median:.3f} s wall, min {min(times):.3f} s, max {max(times):.3f} s; "
+        f"median CPU {statistics.median(cpus):.3f} s (goal < {COLD_GOAL} s wall: "
+        f"{'met' if median < COLD_GOAL else 'MISSED'})"
+    )
+
+    specs = varied_specs(args.specs)
+    batch(specs[:20])  # warm-up: first-use costs (schema caches) belong to the cold number, not this one
+    validate_s, render_s, dump_s, size, cpu_s = batch(specs)
+    total = validate_s + render_s + dump_s
+    print(f"$ {sys.executable} benchmarks/render_bench.py --specs {args.specs}")
+    print(
+        f"{args.specs} specs: {total:.3f} s total (validate {validate_s:.3f} s, render {render_s:.3f} s, "
+        f"YAML dump {dump_s:.3f} s; {size / 1e6:.1f} MB; CPU {cpu_s:.3f} s) (goal < {BATCH_GOAL} s: "
+        f"{'met' if total < BATCH_GOAL else 'MISSED'})"
+    )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
