@@ -56,7 +56,7 @@ def variants() -> list[AppSpec]:
         AppSpec.model_validate(
             {**base, "name": "kv", "identity": "stable", "clusterDomain": "cluster.local",
              "cluster": {"discovery": "kubernetes"}}
-        ),  # fmt: skip
+        ),
         AppSpec.model_validate(
             {**base, "name": "store", "identity": "stable", "replicas": 2, "cluster": {"discovery": "static"}}
         ),
@@ -147,7 +147,7 @@ def test_dns_cluster_reads_the_rendered_query() -> None:
 
 def test_dns_cluster_refuses_api_and_static_discovery() -> None:
     spec = load_spec(example_path("erlang-kv"))
-    with pytest.raises(UsageError, match="dns_cluster needs cluster.discovery dns or dnssrv"):
+    with pytest.raises(UsageError, match=r"dns_cluster needs cluster\.discovery dns or dnssrv"):
         cluster_config(spec, Library.DNS_CLUSTER)
     none = AppSpec.model_validate({"name": "solo", "image": "x:1", "cluster": {"discovery": "none"}})
     with pytest.raises(UsageError, match="nothing to configure"):

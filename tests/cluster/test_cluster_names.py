@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dnslib import QTYPE, DNSRecord
+from dnslib import DNSRecord
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.beam import PodFacts, RenderedApp, resolve_env
+from tests.support.dns import ClusterResolver, Endpoint, ServiceZone
 
 from beamkube.render import render
 from beamkube.spec.model import AppSpec
-from tests.support.beam import PodFacts, RenderedApp, resolve_env
-from tests.support.dns import ClusterResolver, Endpoint, ServiceZone
 
 label = st.from_regex(r"[a-z]([-a-z0-9]{0,14}[a-z0-9])?", fullmatch=True)
 domains = st.lists(st.from_regex(r"[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?", fullmatch=True), min_size=1, max_size=3)
@@ -67,7 +67,7 @@ def test_stable_names_agree_everywhere(
     nodes = []
     for i, pod in enumerate(pods):
         assert pod == f"{sts['metadata']['name']}-{i}"
-        hostname, fqdn = app.pod_hostname(pod)
+        _, fqdn = app.pod_hostname(pod)
         assert fqdn == f"{pod}.{svc_fqdn}"
         assert all(len(part) <= 63 for part in fqdn.split("."))
         env = resolved_env(app, pod, f"10.0.0.{i + 1}")

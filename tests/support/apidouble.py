@@ -872,6 +872,7 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
     watch_drops: list[int] = attrs.field(factory=list)  # each: close the next watch after N events
     watch_gones: int = 0  # answer the next N watches with a 410 Gone ERROR event
     open_watches: int = 0
+    ignore_label_selectors: bool = False  # behave like kmock's emulator (a server that widens lists)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -1028,7 +1029,8 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
         manager = params.get("fieldManager") or "unknown"
         body = request.json()
         if method == "GET" and name is None:
-            items, rv = store.list(rdef, namespace or None, params.get("labelSelector"), params.get("fieldSelector"))
+            labels = None if self.ignore_label_selectors else params.get("labelSelector")
+            items, rv = store.list(rdef, namespace or None, labels, params.get("fieldSelector"))
             return 200, {
                 "apiVersion": rdef.api_version,
                 "kind": f"{rdef.kind}List",

@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -635,7 +635,8 @@ def running_cluster(
     domain = app.cluster_domain
     search = [f"{namespace}.svc.{domain}", f"svc.{domain}", domain]
     with PodNetwork(search=search) as network:
-        cluster = Cluster(app, network, cookie=cookie or secrets.token_urlsafe(24), **kwargs)
+        # Never a leading "-": erl takes `-setcookie -x...` for a flag and picks a random cookie instead.
+        cluster = Cluster(app, network, cookie=cookie or "c" + secrets.token_urlsafe(24), **kwargs)
         try:
             cluster.start()
             yield cluster

@@ -162,6 +162,10 @@ echo "FACT uid=$(id -u):$(id -g)"
 echo "FACT writable_root=$(touch /probe 2>/dev/null && echo yes || echo no)"
 echo "FACT writable_release=$(touch "$BK_RELEASE_ROOT/probe" 2>/dev/null && echo yes || echo no)"
 echo "FACT written=$(cd /tmp && find . -mindepth 1 ! -name .pod.log | sort | tr '\n' ' ')"
+if [ -f "$HOME/.erlang.cookie" ]; then
+  if [ "$(cat "$HOME/.erlang.cookie")" = "$RELEASE_COOKIE" ]; then c=secret; else c=other; fi
+  echo "FACT home_cookie=$c $(stat -c %Y "$HOME/.erlang.cookie") $(date +%s)"
+fi
 kill -TERM $started 2>/dev/null || true
 set +e
 wait $started
