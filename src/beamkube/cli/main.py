@@ -47,7 +47,13 @@ for _module in COMMAND_MODULES:
 def run() -> None:
     """Console-script entry point."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode typer *returns* the code of `typer.Exit(n)` and turns Ctrl-C into
+        # Exit(130): pass both on instead of exiting 0.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            if code == 130:
+                typer.echo("beamkube: interrupted", err=True)
+            sys.exit(code)
     except BeamkubeError as exc:
         typer.echo(f"beamkube: {exc}", err=True)
         sys.exit(exc.exit_code)
