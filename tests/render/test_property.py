@@ -34,7 +34,7 @@ def _accepted(raw: dict[str, Any]) -> AppSpec:
         raise
 
 
-@settings(max_examples=80, deadline=2000, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=50, deadline=5000, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(app_spec())
 def test_any_valid_spec_renders_valid_restricted_objects(raw: dict[str, Any]) -> None:
     spec = _accepted(raw)
@@ -44,7 +44,7 @@ def test_any_valid_spec_renders_valid_restricted_objects(raw: dict[str, Any]) ->
     assert problems == [], "\n".join(problems)
 
 
-@settings(max_examples=25, deadline=2000, derandomize=True)
+@settings(max_examples=15, deadline=5000, derandomize=True)
 @given(app_spec())
 def test_yaml_round_trip_renders_the_same(raw: dict[str, Any]) -> None:
     direct = dump_yaml(render(_accepted(raw)).objects)

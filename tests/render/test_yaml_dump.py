@@ -34,7 +34,7 @@ json_like = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(st.lists(st.dictionaries(keys, json_like, max_size=5), min_size=1, max_size=3))
 def test_same_bytes_as_pyyaml_for_any_json_like_documents(documents: list[dict[str, Any]]) -> None:
     text = dump_yaml(documents)
@@ -42,7 +42,7 @@ def test_same_bytes_as_pyyaml_for_any_json_like_documents(documents: list[dict[s
     assert list(yaml.safe_load_all(text)) == documents
 
 
-@settings(max_examples=30, deadline=None, derandomize=True)
+@settings(max_examples=20, deadline=None, derandomize=True)
 @given(app_spec())
 def test_same_bytes_as_pyyaml_for_rendered_apps(raw: dict[str, Any]) -> None:
     try:
