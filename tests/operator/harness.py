@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from tests.support.apidouble import Running, serve
 
 from beamkube.examples import example_path
 from beamkube.kube.client import KubeClient
@@ -24,7 +26,6 @@ from beamkube.kube.retry import RetryPolicy
 from beamkube.operator import GROUP, KIND, PLURAL, VERSION
 from beamkube.operator.crd import beamapp_from_spec
 from beamkube.operator.runner import OperatorOptions, run
-from tests.support.apidouble import Running, serve
 
 FAST = RetryPolicy(attempts=4, base=0.02, cap=0.2, jitter=0.0)
 NAMESPACES = ("data", "shop", "apps", "default", "beamkube-system")
@@ -53,13 +54,17 @@ def client_for(running: Running) -> KubeClient:
 
 @dataclass
 class OperatorProcess:
-    """One operator "pod": `start()` runs it as a task, `stop()` is SIGTERM, `kill()` is SIGKILL."""
+    """One operator "pod" in its own thread and event loop (kopf cancels every task of its loop when it
+    stops, so two operators must not share one): `start()`, `stop()` (SIGTERM), `kill()` (SIGKILL)."""
 
     running: Running
     identity: str = "op-a"
     options: dict[str, Any] = field(default_factory=dict)
-    task: asyncio.Task[int] | None = None
-    stop_flag: asyncio.Event = field(default_factory=asyncio.Event)
+    result: int | None = None
+    _thread: threading.Thread | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _stop: asyncio.Event | None = None
+    _task: asyncio.Task[int] | None = None
 
     async def start(self) -> OperatorProcess:
         opts = {
@@ -73,22 +78,40 @@ class OperatorProcess:
             "renew_deadline": 1.0,
             **self.options,
         }
-        ready = asyncio.Event()
-        self.task = asyncio.ensure_future(run(OperatorOptions(**opts), self.stop_flag, ready))
-        if opts.get("leader_election", True) is False:
-            await asyncio.wait_for(ready.wait(), 10)
+        started = threading.Event()
+
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._task = asyncio.ensure_future(run(OperatorOptions(**opts), self._stop))
+            started.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                self.result = await self._task
+
+        self._thread = threading.Thread(target=lambda: asyncio.run(main()), name=self.identity, daemon=True)
+        self._thread.start()
+        await asyncio.to_thread(started.wait, 10)
         return self
 
-    async def stop(self) -> int:
-        assert self.task is not None
-        self.stop_flag.set()
-        return await asyncio.wait_for(self.task, 10)
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    async def _join(self) -> None:
+        assert self._thread is not None
+        await asyncio.to_thread(self._thread.join, 15)
+        assert not self._thread.is_alive(), f"operator {self.identity} did not stop"
+
+    async def stop(self) -> int | None:
+        assert self._loop is not None and self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        await self._join()
+        return self.result
 
     async def kill(self) -> None:
-        assert self.task is not None
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
+        assert self._loop is not None and self._task is not None
+        self._loop.call_soon_threadsafe(self._task.cancel)
+        await self._join()
 
 
 async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:

@@ -112,7 +112,8 @@ def test_invalid_spec_status_keeps_last_good_workload_facts() -> None:
     good = build_status(
         Observation(generation=1, spec=spec, workload_kind="StatefulSet", workload=_workload(3, 3)), None, "t0"
     )
-    bad = build_status(Observation(generation=2, spec_error="BeamApp data/kv: replicas: -1 is out of range"), good, "t1")
+    error = "BeamApp data/kv: replicas: -1 is out of range"
+    bad = build_status(Observation(generation=2, spec_error=error), good, "t1")
     conditions = {c["type"]: c for c in bad["conditions"]}
     assert conditions["Degraded"]["status"] == "True"
     assert conditions["Degraded"]["message"] == "BeamApp data/kv: replicas: -1 is out of range"

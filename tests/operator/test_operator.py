@@ -9,14 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from beamkube.kube.apply import COOKIE_CHARS
-from beamkube.kube.resources import DEPLOYMENT
-from beamkube.operator.children import desired_child, needs_apply
-from beamkube.operator.crd import spec_from_beamapp
-from beamkube.operator.reconcile import BEAMAPP
-from beamkube.render import render
-from beamkube.spec.load import parse_spec
 from tests.operator.harness import (
     OperatorProcess,
     client_for,
@@ -28,6 +20,14 @@ from tests.operator.harness import (
     writes_except_leases,
 )
 from tests.support.apidouble import Running, secret_value
+
+from beamkube.kube.apply import COOKIE_CHARS
+from beamkube.kube.resources import DEPLOYMENT
+from beamkube.operator.children import desired_child, needs_apply
+from beamkube.operator.crd import spec_from_beamapp
+from beamkube.operator.reconcile import BEAMAPP
+from beamkube.render import render
+from beamkube.spec.load import parse_spec
 
 PLURALS = {
     "ServiceAccount": "serviceaccounts", "ConfigMap": "configmaps", "Service": "services",
@@ -182,12 +182,13 @@ def test_invalid_spec_is_degraded_with_the_cli_message_and_no_crash_loop(tmp_pat
             assert degraded["reason"] == "InvalidSpec"
             assert degraded["message"] == f"BeamApp data/kv: {cli_message}"
             assert condition(app, "Ready")["status"] == "False"
-            assert running.api.objects("statefulsets", "data") == [] and running.api.objects("deployments", "data") == []
+            assert running.api.objects("statefulsets", "data") == []
+            assert running.api.objects("deployments", "data") == []
             # No crash loop and no retry storm: resyncs find the same status and write nothing.
             mark = len(running.api.log)
             await asyncio.sleep(1.2)
             assert writes_except_leases(running, mark) == []
-            assert operator.task is not None and not operator.task.done()
+            assert operator.alive
             # Fixing the spec recovers.
             patched = await client.patch(BEAMAPP, "kv", {"spec": {"identity": "stable"}}, namespace="data")
             generation = patched["metadata"]["generation"]

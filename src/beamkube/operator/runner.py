@@ -342,7 +342,7 @@ async def run(options: OperatorOptions, stop: asyncio.Event, ready: asyncio.Even
                 ready_flag=ready,
             )
         )
-        side = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
+        side: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
         if elector is not None:
             side.append(asyncio.ensure_future(elector.keep(stop, lost)))
         try:
