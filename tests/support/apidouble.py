@@ -717,11 +717,11 @@ class Store:
                     }
                     for path, owner in conflicts
                 ]
-                names = ", ".join(sorted({owner for _, owner in conflicts}))
+                names = ", ".join(f'"{owner}"' for owner in sorted({owner for _, owner in conflicts}))
                 raise ApiFailure(
                     409,
                     "Conflict",
-                    f"Apply failed with {len(conflicts)} conflict(s): conflict with {names}: "
+                    f"Apply failed with {len(conflicts)} conflict(s): conflict with {names} using {rdef.api_version}: "
                     + ", ".join(c["field"] for c in causes),
                     causes,
                 )

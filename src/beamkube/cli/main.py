@@ -68,9 +68,11 @@ def run() -> None:
     except Exception as exc:  # click usage errors and the like
         import click
 
-        if isinstance(exc, click.ClickException):
+        # typer may vendor click (typer._click): recognise its usage errors by shape, not by class.
+        code = getattr(exc, "exit_code", None)
+        if isinstance(exc, click.ClickException) or (hasattr(exc, "show") and isinstance(code, int)):
             exc.show()
-            sys.exit(exc.exit_code)
+            sys.exit(code if isinstance(code, int) else 2)
         raise
 
 

@@ -89,7 +89,7 @@ def deploy_command(
         False, "--force-conflicts", help="Take over fields another field manager owns (server-side apply force)."
     ),
     wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait for the rollout to complete."),
-    timeout: float = typer.Option(300.0, "--timeout", min=1, help="Seconds to wait for the rollout."),
+    timeout: float = typer.Option(300.0, "--timeout", min=0.1, help="Seconds to wait for the rollout."),
     kubeconfig: Path | None = KUBECONFIG_OPT,
     context: str | None = CONTEXT_OPT,
     namespace: str | None = NAMESPACE_OPT,
@@ -146,7 +146,7 @@ def rollback_command(
     to_revision: int | None = typer.Option(None, "--to-revision", min=1, help="Revision number (default: previous)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Server-side dry run."),
     wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait for the rollout to complete."),
-    timeout: float = typer.Option(300.0, "--timeout", min=1, help="Seconds to wait for the rollout."),
+    timeout: float = typer.Option(300.0, "--timeout", min=0.1, help="Seconds to wait for the rollout."),
     kubeconfig: Path | None = KUBECONFIG_OPT,
     context: str | None = CONTEXT_OPT,
     namespace: str | None = NAMESPACE_OPT,
