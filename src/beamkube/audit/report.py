@@ -43,6 +43,11 @@ def summary_line(findings: Sequence[Finding], objects: int, min_severity: Severi
 def text(findings: Sequence[Finding], objects: int, min_severity: Severity, colour: bool = False) -> str:
     lines: list[str] = []
     current: tuple[str, int, str] | None = None
+    # Grouped by object (findings arrive in file/line order); inside a group, errors first.
+    findings = sorted(
+        findings,
+        key=lambda f: (f.manifest.source, f.manifest.line, f.manifest.ref, -f.severity.rank, f.rule.id, f.detail),
+    )
     for f in findings:
         key = (f.manifest.source, f.manifest.line, f.manifest.ref)
         if key != current:

@@ -1,0 +1,222 @@
+"""Benchmark: `beamkube audit` vs checkov on 1,000 and 10,000 generated Deployments, side by side.
+
+Role: benchmark script (writes generated manifests to a temporary directory, runs both tools as
+subprocesses). For each size both tools read the same directory (files of 100 Deployments each) and write
+JSON to /dev/null; the script reports wall time and peak memory of each run, measured two ways:
+`wait4`'s max RSS of the largest single process, and the peak of the summed RSS of the whole process tree
+(sampled every 20 ms from /proc, which also counts worker processes). Usage:
+
+    .venv/bin/python benchmarks/audit_vs_checkov.py [--sizes 1000,10000] [--checkov PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PER_FILE = 100
+
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-{i}
+  namespace: team-{ns}
+  labels: {{app: app-{i}, tier: {tier}}}
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels: {{app: app-{i}}}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {{maxUnavailable: 0, maxSurge: 50%}}
+  template:
+    metadata:
+      labels: {{app: app-{i}, tier: {tier}}}
+    spec:
+      terminationGracePeriodSeconds: {grace}
+      securityContext: {{runAsNonRoot: true, runAsUser: 65534, seccompProfile: {{type: RuntimeDefault}}}}
+      containers:
+        - name: app
+          image: registry.example.com/team-{ns}/app-{i}:{tag}
+          imagePullPolicy: IfNotPresent
+          command: ["/app/bin/app_{i}", "start"]
+          ports:
+            - {{name: http, containerPort: 4000}}
+            - {{name: epmd, containerPort: 4369}}
+          env:
+            - name: POD_IP
+              valueFrom: {{fieldRef: {{fieldPath: status.podIP}}}}
+            - {{name: RELEASE_DISTRIBUTION, value: name}}
+            - {{name: RELEASE_NODE, value: "app_{i}@$(POD_IP)"}}
+            - name: RELEASE_COOKIE
+              valueFrom: {{secretKeyRef: {{name: app-{i}-cookie, key: cookie}}}}
+            - {{name: RELEASE_TMP, value: /tmp/release}}
+          resources:
+            requests: {{cpu: {cpu}, memory: 256Mi}}
+            limits: {{cpu: {cpu}, memory: 256Mi}}
+          readinessProbe: {{httpGet: {{path: /health, port: http}}, periodSeconds: 5}}
+          livenessProbe: {{tcpSocket: {{port: http}}, periodSeconds: 10, failureThreshold: 6}}
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: {ro}
+            capabilities: {{drop: [ALL]}}
+          volumeMounts: [{{name: tmp, mountPath: /tmp}}]
+      volumes: [{{name: tmp, emptyDir: {{}}}}]
+"""
+
+
+def generate(directory: Path, count: int) -> None:
+    """`count` Deployments of BEAM apps with varied settings, PER_FILE per multi-document file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for start in range(0, count, PER_FILE):
+        docs = []
+        for i in range(start, min(start + PER_FILE, count)):
+            docs.append(
+                DEPLOYMENT.format(
+                    i=i,
+                    ns=i % 17,
+                    tier=("web", "worker", "api")[i % 3],
+                    replicas=1 + i % 4,
+                    grace=(10, 30, 45)[i % 3],
+                    tag=("latest", f"1.{i % 50}.0")[i % 5 != 0],
+                    cpu=("500m", "1", "2")[i % 3],
+                    ro=("true", "false")[i % 7 == 0],
+                )
+            )
+        (directory / f"deployments-{start // PER_FILE:04d}.yaml").write_text("---\n".join(docs))
+
+
+@dataclass
+class Measure:
+    seconds: float
+    max_rss_mib: float  # largest single process (wait4)
+    tree_peak_mib: float  # peak of the summed RSS of the process tree (sampled)
+    exit_code: int
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def _tree_rss_kib(root: int) -> int:
+    tree = _children()
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(tree.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def measure(command: list[str]) -> Measure:
+    start = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=sink)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kib(process.pid))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Measure(seconds, usage.ru_maxrss / 1024, max(peak, usage.ru_maxrss) / 1024, process.returncode)
+
+
+def count_checkov_resources(checkov: str, directory: Path) -> str:
+    """A separate run that reads checkov's own summary, to show it saw every object."""
+    import json
+
+    out = subprocess.run(
+        [checkov, "-d", str(directory), "--framework", "kubernetes", "-o", "json", "--quiet", "--compact"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    try:
+        summary = json.loads(out).get("summary", {})
+    except ValueError:
+        return "unknown"
+    return f"{summary.get('resource_count', '?')} resources, {summary.get('failed', '?')} failed checks"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--checkov", default=str(ROOT / ".venv-tools" / "bin" / "checkov"))
+    parser.add_argument("--beamkube", default=str(ROOT / ".venv" / "bin" / "beamkube"))
+    parser.add_argument("--keep", action="store_true", help="Keep the generated manifests.")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    work = Path(tempfile.mkdtemp(prefix="bk-audit-bench-"))
+    rows = []
+    try:
+        for size in sizes:
+            directory = work / f"d{size}"
+            generate(directory, size)
+            ours = [args.beamkube, "audit", str(directory), "-o", "json", "--min-severity", "info"]
+            theirs = [args.checkov, "-d", str(directory), "--framework", "kubernetes", "-o", "json", "--quiet"]
+            print(f"\n{size} Deployments in {len(list(directory.iterdir()))} files ({directory})")
+            print(f"  beamkube: {' '.join(ours)}")
+            b = measure(ours)
+            print(f"    {b.seconds:8.2f} s  max RSS {b.max_rss_mib:7.1f} MiB  tree peak {b.tree_peak_mib:7.1f} MiB"
+                  f"  exit {b.exit_code}")
+            print(f"  checkov:  {' '.join(theirs)}")
+            c = measure(theirs)
+            print(f"    {c.seconds:8.2f} s  max RSS {c.max_rss_mib:7.1f} MiB  tree peak {c.tree_peak_mib:7.1f} MiB"
+                  f"  exit {c.exit_code}")
+            rows.append((size, b, c))
+            if size <= 1000:
+                print(f"  checkov summary: {count_checkov_resources(args.checkov, directory)}")
+        print("\n| Deployments | beamkube audit | checkov | speed-up | beamkube peak | checkov peak | memory ratio |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for size, b, c in rows:
+            print(
+                f"| {size:,} | {b.seconds:.2f} s | {c.seconds:.1f} s | {c.seconds / b.seconds:.1f}x | "
+                f"{b.tree_peak_mib:.0f} MiB | {c.tree_peak_mib:.0f} MiB | {b.tree_peak_mib / c.tree_peak_mib:.2f} |"
+            )
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
