@@ -1,7 +1,7 @@
-"""Property: any valid spec renders objects that are strictly schema-valid (newest bundled Kubernetes),
-meet the Pod Security "restricted" profile, carry the app.kubernetes.io labels, keep names valid DNS labels
-within Kubernetes' limits and stay consistent (selectors, targets, ports); and a spec round-trips through
-YAML and the loader to the same rendering.
+"""Property: any spec the model accepts, rendered for any supported --kube-version, gives objects that are
+strictly schema-valid (newest bundled Kubernetes), meet the Pod Security "restricted" profile, carry the
+app.kubernetes.io labels, keep names valid DNS labels within Kubernetes' limits and stay consistent
+(selectors, targets, ports); and a spec round-trips through YAML and the loader to the same rendering.
 
 Role: tests; pure (schemas are read once and cached).
 """
@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from beamkube.output import dump_yaml
@@ -35,10 +36,10 @@ def _accepted(raw: dict[str, Any]) -> AppSpec:
 
 
 @settings(max_examples=50, deadline=5000, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
-@given(app_spec())
-def test_any_valid_spec_renders_valid_restricted_objects(raw: dict[str, Any]) -> None:
+@given(app_spec(), st.sampled_from([(1, 25), (1, 29), (1, 30), (1, 33), (1, 37)]))
+def test_any_valid_spec_renders_valid_restricted_objects(raw: dict[str, Any], kube_version: tuple[int, int]) -> None:
     spec = _accepted(raw)
-    objects = render(spec).objects
+    objects = render(spec, kube_version=kube_version).objects
     assert objects, "nothing rendered"
     problems = all_problems(objects, NEWEST)
     assert problems == [], "\n".join(problems)
