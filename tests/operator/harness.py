@@ -32,8 +32,10 @@ NAMESPACES = ("data", "shop", "apps", "default", "beamkube-system")
 
 
 @contextlib.contextmanager
-def cluster(tmp_path: Path, **controller_options: Any) -> Iterator[Running]:
-    with serve(tmp_path, **controller_options) as running:
+def cluster(tmp_path: Path, controller: bool = True, **controller_options: Any) -> Iterator[Running]:
+    if controller:
+        controller_options.setdefault("garbage_collection", True)
+    with serve(tmp_path, controller=controller, **controller_options) as running:
         running.api.register(GROUP, VERSION, KIND, PLURAL)
         for name in NAMESPACES:
             running.api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})

@@ -62,8 +62,11 @@ class FakeController:
         ready_seconds: float = 0.05,
         job_seconds: float = 0.05,
         tick: float = 0.02,
+        garbage_collection: bool = False,
     ) -> None:
         self.store = store
+        # Opt-in (the operator's tests): delete dependents whose owners no longer exist, as the real GC does.
+        self.garbage_collection = garbage_collection
         self.ready_seconds = ready_seconds
         self.job_seconds = job_seconds
         self.tick = tick
@@ -296,6 +299,17 @@ class FakeController:
             self._statefulset(sts)
         for job in self._items("batch", "jobs"):
             self._job(job)
+        if self.garbage_collection:
+            self._collect_garbage()
+
+    def _collect_garbage(self) -> None:
+        """The garbage collector's other half (the delete cascade is in `Store._remove`): a dependent whose
+        owners are all gone is deleted, e.g. one a controller created while its owner was being deleted."""
+        uids = {e.obj["metadata"].get("uid") for e in self.store.entries.values()}
+        for key, entry in list(self.store.entries.items()):
+            refs = entry.obj["metadata"].get("ownerReferences") or []
+            if refs and key in self.store.entries and not any(r.get("uid") in uids for r in refs):
+                self.store._remove(self.store.rdefs[(key[0], key[1])], key, "Background")
 
     def _deployment(self, dep: dict[str, Any]) -> None:
         spec = dep.get("spec") or {}
