@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -27,7 +28,7 @@ from tests.support.beam import RenderedApp, running_cluster
 from beamkube.render import render
 from beamkube.spec.model import AppSpec
 
-SPECS = {
+SPECS: dict[str, dict[str, Any]] = {
     "dns": {"name": "web", "namespace": "shop", "image": "x/web:1"},
     "dnssrv": {"name": "kv", "namespace": "data", "image": "x/kv:1", "identity": "stable",
                "release": {"flavour": "relx"}, "web": None},
@@ -38,7 +39,7 @@ SPECS = {
 
 def measure(kind: str, size: int, poll_ms: int) -> tuple[float, float]:
     spec_data = dict(SPECS[kind])
-    cluster_opts = {**dict(spec_data.get("cluster", {})), "pollIntervalMs": poll_ms}  # type: ignore[arg-type]
+    cluster_opts: dict[str, Any] = {**spec_data.get("cluster", {}), "pollIntervalMs": poll_ms}
     if kind == "static":
         cluster_opts["maxReplicas"] = size
     spec = AppSpec.model_validate({**spec_data, "replicas": size, "cluster": cluster_opts})

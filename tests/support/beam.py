@@ -96,6 +96,16 @@ class RenderedApp:
                 return obj
         raise LaunchError("no headless Service rendered")
 
+    def vm_arg(self, flag: str) -> str | None:
+        """The value of `flag` in the rendered vm.args (ConfigMap `<app>-beam`), or None."""
+        config = self.find("ConfigMap", f"{self.workload['metadata']['name']}-beam")
+        for text in config["data"].values():
+            for line in text.splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[0] == flag:
+                    return str(parts[1])
+        return None
+
     def pod_name(self, ordinal: int) -> str:
         """A pod name as the controller would pick it."""
         name = self.workload["metadata"]["name"]
@@ -338,15 +348,15 @@ class Cluster:
         mode: str = "erl",
         release_dir: Path | None = None,
         extra_secrets: dict[str, dict[str, str]] | None = None,
-        ip_family: str = "ipv4",
-        control_args: Sequence[str] = (),
     ) -> None:
         self.app = app
         self.network = network
         self.cookie = cookie
         self.mode = mode
         self.release_dir = release_dir
-        self.ip_family = ip_family
+        self.proto_dist = app.vm_arg("-proto_dist") or "inet_tcp"
+        # Pods get both address families; the node names and DNS answers use the one the VM speaks.
+        self.ip_family = "ipv6" if self.proto_dist.startswith("inet6") else "ipv4"
         self.pods: dict[str, Pod] = {}
         self.dead: list[Pod] = []
         self.root = Path(tempfile.mkdtemp(prefix=f"{network.prefix}-"))
@@ -360,7 +370,6 @@ class Cluster:
         self.resolver = ClusterResolver(zone, self.endpoints)
         self.dns: ClusterDns | None = None
         self.control: Control | None = None
-        self._control_args = list(control_args)
         self._counter = 0
 
     def _cookie_ref(self) -> tuple[str, str]:
@@ -390,7 +399,17 @@ class Cluster:
         )
         self.dns = in_namespace(self.network.switch, lambda: ClusterDns(self.resolver, GATEWAY_V4, 53))
         self.dns.start()
-        self.control = Control(self, self._control_args)
+        self.control = Control(self, self._control_dist_args())
+
+    def _control_dist_args(self) -> list[str]:
+        """The control node speaks the pods' distribution protocol; for TLS it gets the same Secret and
+        the rendered ssl_dist.conf, materialised like a pod's volumes."""
+        args = ["-proto_dist", self.proto_dist]
+        optfile = self.app.vm_arg("-ssl_dist_optfile")
+        if optfile is not None:
+            paths = materialise_volumes(self.app, self.root / "control", self.secrets, {})
+            args += ["-ssl_dist_optfile", paths.translate(optfile)]
+        return args
 
     def close(self) -> None:
         if self.control is not None:
@@ -403,7 +422,14 @@ class Cluster:
             self.dns.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def start_pod(self, name: str, *, cookie: str | None = None, mode: str | None = None) -> Pod:
+    def start_pod(
+        self,
+        name: str,
+        *,
+        cookie: str | None = None,
+        mode: str | None = None,
+        secrets_override: dict[str, dict[str, str]] | None = None,
+    ) -> Pod:
         """Create the pod's namespace, volumes and env from the rendered objects, and start its node."""
         hostname, fqdn = self.app.pod_hostname(name)
         net = self.network.add_pod(name, hostname=hostname, fqdn=fqdn)
@@ -411,7 +437,7 @@ class Cluster:
             self._counter += 1
             root = self.root / f"{name}-{self._counter}"
         root.mkdir(parents=True)
-        secrets_data = dict(self.secrets)
+        secrets_data = {**self.secrets, **(secrets_override or {})}
         if cookie is not None:
             ref = self._cookie_ref()
             secrets_data[ref[0]] = {ref[1]: cookie}
@@ -652,3 +678,30 @@ def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(interval)
     return time.monotonic() - start
+
+
+def make_tls_secret(
+    directory: Path, *, ca_name: str = "beamkube-test-ca", san: str = "DNS:beam-node"
+) -> dict[str, str]:
+    """`tls.crt`, `tls.key` and `ca.crt` for a dist TLS Secret: a fresh CA (openssl) and one node certificate
+    signed by it, shared by every pod as a Secret is, with one subjectAltName as cert-manager would set.
+    Returns the Secret's data (PEM text)."""
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def openssl(*args: str) -> None:
+        result = subprocess.run(["openssl", *args], cwd=directory, capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise LaunchError(f"openssl {args[0]}: {result.stderr.strip()}")
+
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+            "-subj", f"/CN={ca_name}", "-keyout", "ca.key", "-out", "ca.crt",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=beam-node",
+            "-keyout", "tls.key", "-out", "node.csr")
+    (directory / "ext.cnf").write_text(
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\n"
+        f"extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName={san}\n"
+    )
+    openssl("x509", "-req", "-in", "node.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "2", "-extfile", "ext.cnf", "-out", "tls.crt")  # fmt: skip
+    return {name: (directory / name).read_text() for name in ("tls.crt", "tls.key", "ca.crt")}

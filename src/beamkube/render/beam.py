@@ -59,7 +59,9 @@ def vm_args(spec: AppSpec, names: Names) -> str:
         lines += ["+sbwt none", "+sbwtdcpu none", "+sbwtdio none"]
     lines.append(f"+Q {MAX_PORTS}")
     if spec.cluster.tls is not None:
-        lines += ["-proto_dist inet_tls", f"-ssl_dist_optfile {CONFIG_DIR}/{SSL_DIST_CONF}"]
+        # TLS over the pod's address family: inet_tls alone would listen and connect over IPv4 only.
+        proto = "inet6_tls" if spec.cluster.ipFamily == "ipv6" else "inet_tls"
+        lines += [f"-proto_dist {proto}", f"-ssl_dist_optfile {CONFIG_DIR}/{SSL_DIST_CONF}"]
     elif spec.cluster.ipFamily == "ipv6":
         lines.append("-proto_dist inet6_tcp")
     discovery = spec.effective_discovery
@@ -123,10 +125,15 @@ def ssl_dist_conf(spec: AppSpec) -> str | None:
     verify = "verify_peer" if tls.verify else "verify_none"
     server_extra = ",{fail_if_no_peer_cert,true}" if tls.verify else ""
     # Node host names are pod IPs or pod DNS names that certificates rarely list: verify the chain against
-    # the app's CA, not the host name.
+    # the app's CA, not the host name. `{server_name_indication,disable}` alone does not do that: OTP then
+    # checks the certificate against the peer's IP ({bad_cert,hostname_check_failed}, seen with OTP 25).
+    # A match_fun accepting every presented name skips only the name match; `erlang:'=/='/2` does that
+    # without code in the image (a reference id {dns_id|ip,_} and a presented name {dNSName|iPAddress|cn,_}
+    # are always different terms), and file:consult reads `fun M:F/A` literals.
+    client_extra = ",{customize_hostname_check,[{match_fun,fun erlang:'=/='/2}]}" if tls.verify else ""
     return (
         f"[{{server,[{files},{{verify,{verify}}}{server_extra}]}},\n"
-        f" {{client,[{files},{{verify,{verify}}},{{server_name_indication,disable}}]}}].\n"
+        f" {{client,[{files},{{verify,{verify}}},{{server_name_indication,disable}}{client_extra}]}}].\n"
     )
 
 
