@@ -251,3 +251,16 @@ def test_unreachable_cluster_is_one_line(tmp_path: Path, shop_spec: Path, cli, m
     assert result.code == 1
     assert result.err.startswith("beamkube: ") and result.err.count("\n") == 1
     assert f"cannot reach http://127.0.0.1:{port}" in result.err
+
+
+def test_cluster_without_vpa_crds(cluster: Running, shop_spec: Path, cli):
+    cluster.api.unregister("autoscaling.k8s.io", "verticalpodautoscalers")
+    result = cli("deploy", str(shop_spec))
+    assert result.code == 0, result.text  # prune skips APIs the cluster does not serve
+    shop_spec.write_text(shop_spec.read_text() + 'vpa:\n  updateMode: "Off"\n')
+    result = cli("deploy", str(shop_spec))
+    assert result.code == 1
+    assert result.err.splitlines()[-1] + "\n" == (
+        "beamkube: apply VerticalPodAutoscaler shop/shop: not found (404): the cluster does not serve "
+        "autoscaling.k8s.io/v1 verticalpodautoscalers (install its CRDs or drop it from the spec)\n"
+    )

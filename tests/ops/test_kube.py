@@ -248,3 +248,38 @@ def test_retry_policy_is_capped_and_honours_retry_after():
     assert [policy.delay(n) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 4.0, 4.0]
     assert policy.delay(1, retry_after=3.0) == 3.0
     assert policy.delay(1, retry_after=60.0) == 4.0
+
+
+def test_double_in_the_callers_event_loop_serves_discovery_and_custom_resources(tmp_path: Path):
+    import kmock
+    from tests.support.apidouble import ApiDouble
+
+    async def main() -> None:
+        async with ApiDouble() as api, kmock.Server(api) as server:
+            api.register("beamkube.io", "v1alpha1", "BeamApp", "beamapps")
+            http = server.client
+            core = await (await http.get("/api/v1")).json()
+            assert core["groupVersion"] == "v1" and "pods" in {r["name"] for r in core["resources"]}
+            group = await (await http.get("/apis/beamkube.io/v1alpha1")).json()
+            assert [(r["name"], r["kind"], r["namespaced"]) for r in group["resources"]] == [
+                ("beamapps", "BeamApp", True),
+                ("beamapps/status", "BeamApp", True),
+            ]
+            body = {"apiVersion": "beamkube.io/v1alpha1", "kind": "BeamApp", "metadata": {"name": "a"}, "spec": {}}
+            created = await http.post("/apis/beamkube.io/v1alpha1/namespaces/default/beamapps", json=body)
+            assert created.status == 201
+            patched = await http.patch(
+                "/apis/beamkube.io/v1alpha1/namespaces/default/beamapps/a/status",
+                json={"status": {"phase": "Ready"}},
+                headers={"Content-Type": "application/merge-patch+json"},
+            )
+            obj = await patched.json()
+            assert obj["status"] == {"phase": "Ready"} and obj["metadata"]["generation"] == 1
+            ignored = await http.patch(
+                "/apis/beamkube.io/v1alpha1/namespaces/default/beamapps/a",
+                json={"status": {"phase": "Lost"}},
+                headers={"Content-Type": "application/merge-patch+json"},
+            )
+            assert (await ignored.json())["status"] == {"phase": "Ready"}  # status only via /status
+
+    asyncio.run(main())

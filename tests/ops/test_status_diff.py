@@ -112,3 +112,14 @@ def test_diff_masks_secret_values():
     text = render_diff("Secret s", live, wanted)
     assert "c2VjcmV0" not in text and "<secret sha256:" in text and "resourceVersion" not in text
     assert text.count("\n-  cookie") == 1 and text.count("\n+  cookie") == 1
+
+
+def test_diff_reports_ownership_conflicts_instead_of_failing(cluster: Running, shop_spec: Path, cli):
+    assert cli("deploy", str(shop_spec)).code == 0
+    cm = cluster.api.get("configmaps", "shop", "shop-env")
+    cm["data"]["PHX_HOST"] = "edited.example.com"
+    cluster.api.put(cm, manager="kubectl-edit")
+    result = cli("diff", str(shop_spec))
+    assert result.code == 0, result.text
+    assert "ConfigMap shop/shop-env (conflicts on .data.PHX_HOST: deploy needs --force-conflicts)" in result.out
+    assert "-  PHX_HOST: edited.example.com\n+  PHX_HOST: shop.example.com" in result.out

@@ -887,6 +887,13 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
             subresources=["status"] if rdef.status else [],
         )
 
+    async def _serve_version(self, request: Any) -> Any:
+        # kmock answers /api/v1 with groupVersion "/v1"; clients expect "v1" for the core group.
+        doc = await super()._serve_version(request)
+        if isinstance(doc, dict) and str(doc.get("groupVersion", "")).startswith("/"):
+            doc["groupVersion"] = doc["groupVersion"][1:]
+        return doc
+
     # scripting API
     def register(
         self, group: str, version: str, kind: str, plural: str, *, namespaced: bool = True, status: bool = True
@@ -897,6 +904,12 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
             self.store.rdefs[(group, plural)] = rdef
         self._declare(rdef)
         return rdef
+
+    def unregister(self, group: str, plural: str) -> None:
+        """Stop serving a resource (a cluster without that API, e.g. no VPA CRDs): its URLs answer 404."""
+        with self.store.lock:
+            rdef = self.store.rdefs.pop((group, plural))
+        self.resources.pop(kmock.resource(rdef.group, rdef.version, rdef.plural), None)
 
     def fail(
         self,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from beamkube.kube.client import KubeClient
-from beamkube.kube.errors import AlreadyExists
+from beamkube.kube.errors import AlreadyExists, NotFound
 from beamkube.kube.resources import SECRET, ResourceType, describe, prunable_types
 from beamkube.spec.model import AppSpec
 
@@ -85,8 +85,20 @@ async def apply_one(
     from beamkube.kube.resources import resource_of
 
     meta = obj.get("metadata") or {}
-    before = await client.get_or_none(resource_of(obj), str(meta["name"]), meta.get("namespace"))
-    live = await client.apply(obj, force=force, dry_run=dry_run)
+    rt = resource_of(obj)
+    try:
+        before = await client.get_or_none(rt, str(meta["name"]), meta.get("namespace"))
+        live = await client.apply(obj, force=force, dry_run=dry_run)
+    except NotFound as exc:
+        if "namespaces" in exc.message or "/" not in rt.api_version:
+            raise
+        # Server-side apply creates missing objects, so a 404 here means the API itself is not served.
+        raise NotFound(
+            exc.status,
+            exc.reason,
+            f"the cluster does not serve {rt.api_version} {rt.plural} (install its CRDs or drop it from the spec)",
+            what=exc.what,
+        ) from None
     if before is None:
         action = "created"
     elif _rv(before) == _rv(live) or (dry_run and _same_spec(before, live)):
@@ -149,7 +161,10 @@ async def find_owned(
     for rt in kinds if kinds is not None else prunable_types():
         if not rt.namespaced or rt.kind in ("Secret", "PersistentVolumeClaim"):
             continue
-        items, _ = await client.list(rt, namespace, label_selector=app_selector(app))
+        try:
+            items, _ = await client.list(rt, namespace, label_selector=app_selector(app))
+        except NotFound:
+            continue  # the cluster does not serve this API (e.g. no VPA CRDs): nothing of ours can be there
         for item in items:
             meta = item.get("metadata") or {}
             refs = meta.get("ownerReferences") or []

@@ -16,7 +16,7 @@ from typing import Any
 
 from beamkube.kube.apply import find_owned, object_key
 from beamkube.kube.client import KubeClient
-from beamkube.kube.errors import NotFound
+from beamkube.kube.errors import FieldManagerConflict, NotFound
 from beamkube.kube.resources import SECRET, describe, resource_of
 from beamkube.ops.common import Plan
 
@@ -95,8 +95,12 @@ async def compute(client: KubeClient, plan: Plan, *, force: bool = False) -> Dif
         live = await client.get_or_none(resource_of(obj), meta["name"], meta.get("namespace"))
         try:
             wanted = await client.apply(obj, force=force, dry_run=True)
+        except FieldManagerConflict as conflict:
+            # Show what a forced deploy would do, and say that a plain deploy would stop here.
+            wanted = await client.apply(obj, force=True, dry_run=True)
+            desc = f"{desc} (conflicts on {', '.join(conflict.fields) or 'fields'}: deploy needs --force-conflicts)"
         except NotFound:
-            wanted = obj  # namespace missing: the server cannot dry-run; show the rendered object
+            wanted = obj  # namespace or API missing: the server cannot dry-run; show the rendered object
         text = render_diff(desc, live, wanted)
         if not text:
             result.unchanged += 1
