@@ -139,12 +139,30 @@ exec chroot "$N" /usr/bin/setpriv --reuid "$BK_UID" --regid "$BK_GID" --clear-gr
   /bin/sh -c "$BK_INNER" sh "$@"
 """
 
+# A Job's container: run to completion, report the exit status and what it wrote.
+_ONE_SHOT = r"""
+shift
+"$@" >/tmp/.pod.log 2>&1
+echo "FACT exit=$?"
+echo "FACT written=$(cd /tmp && find . -mindepth 1 ! -name .pod.log | sort | tr '\n' ' ')"
+echo "--- pod log"; cat /tmp/.pod.log
+"""
+
 # Runs as the pod's user inside the private root. $1 is the release script, the rest the container command.
 _INNER = r"""
 script=$1; shift
 "$@" >/tmp/.pod.log 2>&1 &
 started=$!
 t0=$(date +%s%N)
+# Ask nothing until the start script has exec'd into beam.smp: relx's script rewrites
+# $RELX_OUT_FILE_PATH/vm.args on every invocation (`pid` included), and a concurrent rewrite while the
+# starting script reads it fails the boot ("need to have exactly one of either -name or -sname").
+i=0
+while [ $i -lt 300 ] && [ "$(cat /proc/$started/comm 2>/dev/null)" != beam.smp ]; do
+  kill -0 $started 2>/dev/null || break
+  i=$((i+1)); sleep 0.05
+done
+echo "FACT comm=$(cat /proc/$started/comm 2>/dev/null)"
 pid=""
 i=0
 while [ $i -lt 150 ]; do
@@ -190,6 +208,7 @@ def run_pod(
     node_query: str,
     scratch: Path,
     timeout: float = 60.0,
+    one_shot: bool = False,
 ) -> PodRun:
     """Start `command` as the pod would and return the facts the inner script recorded."""
     binds = scratch / "binds"
@@ -209,7 +228,7 @@ def run_pod(
         "BK_TMPFS": " ".join(tmpfs_mounts),
         "BK_UID": str(uid),
         "BK_GID": str(gid),
-        "BK_INNER": _INNER,
+        "BK_INNER": _ONE_SHOT if one_shot else _INNER,
         "BK_NODE_QUERY": node_query,
         "BK_RELEASE_ROOT": release_root,
     }
