@@ -78,6 +78,21 @@ CASES: list[tuple[str, str | None, str]] = [
         HEAD + "env:\n  POOL_SIZE: 10\n",
         "beamkube.yaml:4: env.POOL_SIZE: 10 is not a string (quote it)",
     ),
+    (
+        "wrong-type-probe-true",
+        HEAD + "probes:\n  readiness: true\n",
+        "beamkube.yaml:4: probes.readiness: true is not allowed; expected a mapping or false",
+    ),
+    (
+        "wrong-type-probe-port-name",
+        HEAD + "probes:\n  liveness:\n    tcp: {port: http}\n",
+        "beamkube.yaml:5: probes.liveness.tcp.port: 'http' is not allowed; expected an integer or 'web' or 'dist'",
+    ),
+    (
+        "out-of-range-in-union",
+        HEAD + "probes:\n  liveness:\n    tcp: {port: 70000}\n",
+        "beamkube.yaml:5: probes.liveness.tcp.port: 70000 is out of range; must be <= 65535",
+    ),
     ("wrong-type-env-list", HEAD + "env: [A, B]\n", "beamkube.yaml:3: env: expected a mapping, got a list"),
     (
         "out-of-range-replicas",

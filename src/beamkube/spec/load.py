@@ -99,7 +99,12 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>", node: yaml.Node | N
         # `replicas: "3"` are type errors, not 1 and 3. Non-JSON YAML scalars (dates) become strings.
         return AppSpec.model_validate_json(json.dumps(data, default=str), strict=True)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        union = _failed_union(errors)
+        if union is not None:
+            loc, message = union
+            raise SpecError(source, _line_of(node, loc), _dotted(loc), message) from None
+        error = _chosen_error(errors)
         # A cross-field rule names the field to blame (FieldError.loc, relative to the model that raised it).
         loc = tuple(error["loc"]) + tuple(getattr((error.get("ctx") or {}).get("error"), "loc", ()))
         path = _dotted(loc)
@@ -107,14 +112,94 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>", node: yaml.Node | N
         raise SpecError(source, line, path, _describe(error, loc)) from None
 
 
+# pydantic tags the errors of each member of a union (`int | str`, `Probe | Literal[False]`) with these.
+_BRANCH_TAGS = {"int", "str", "bool", "float", "none", "constrained-int", "constrained-str", "constrained-float"}
+_TYPE_MISMATCH = {
+    "int_type", "int_parsing", "int_from_float", "string_type", "bool_type", "bool_parsing", "float_type",
+    "float_parsing", "literal_error", "enum", "model_type", "model_attributes_type", "dict_type", "list_type",
+    "none_required", "is_instance_of",
+}  # fmt: skip
+
+
+def _is_branch(item: Any) -> bool:
+    if not isinstance(item, str):
+        return False
+    return item in _BRANCH_TAGS or "[" in item or item.startswith("function-") or item in _model_names()
+
+
+def _model_names() -> set[str]:
+    from pydantic import BaseModel
+
+    return {name for name, value in vars(model).items() if isinstance(value, type) and issubclass(value, BaseModel)}
+
+
+def _union_group(errors: list[Any]) -> tuple[int, list[Any]] | None:
+    """The errors of the innermost union the first error belongs to (position of the branch tag, members)."""
+    loc = tuple(errors[0]["loc"])
+    branches = [index for index, item in enumerate(loc) if _is_branch(item)]
+    if not branches:
+        return None
+    at = branches[-1]
+    members = [
+        e for e in errors if tuple(e["loc"])[:at] == loc[:at] and len(e["loc"]) > at and _is_branch(e["loc"][at])
+    ]
+    return at, members
+
+
+def _chosen_error(errors: list[Any]) -> Any:
+    """In a failed union, the member error that shows what the user meant: one that got past the type check
+    (a range error, an unknown field inside a mapping) rather than "not an integer" from a branch they never
+    intended. Otherwise the first error."""
+    group = _union_group(errors)
+    if group is not None:
+        at, members = group
+        meant = [e for e in members if e["type"] not in _TYPE_MISMATCH or len(e["loc"]) > at + 1]
+        if meant:
+            return meant[0]
+    return errors[0]
+
+
+def _failed_union(errors: list[Any]) -> tuple[tuple[Any, ...], str] | None:
+    """When a value matches no member of a union by type, one message listing what each member accepts."""
+    group = _union_group(errors)
+    if group is None:
+        return None
+    at, members = group
+    if len(members) < 2 or any(e["type"] not in _TYPE_MISMATCH or len(e["loc"]) > at + 1 for e in members):
+        return None
+    expected: list[str] = []
+    for e in members:
+        words = _expected_words(e)
+        if words not in expected:
+            expected.append(words)
+    loc = tuple(errors[0]["loc"])[:at]
+    return loc, f"{_show(members[0].get('input'))} is not allowed; expected {' or '.join(expected)}"
+
+
+def _expected_words(error: Any) -> str:
+    kind = error["type"]
+    if kind == "literal_error":
+        text = str((error.get("ctx") or {}).get("expected", ""))
+        return {"False": "false", "True": "true", "None": "null"}.get(text, text)
+    words = {
+        "int_type": "an integer",
+        "int_parsing": "an integer",
+        "int_from_float": "an integer",
+        "string_type": "a string",
+        "bool_type": "true or false",
+        "float_type": "a number",
+        "list_type": "a list",
+        "none_required": "null",
+    }
+    return words.get(kind, "a mapping")
+
+
 def _dotted(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in ("function-after", "literal['beamkube.io/v1alpha1']") or str(item).startswith(
-            ("literal[", "function-")
-        ):
+        elif item in ("function-after", "literal['beamkube.io/v1alpha1']") or _is_branch(item):
             continue
         else:
             parts.append(("." if parts else "") + str(item))
@@ -170,8 +255,10 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
         return "is required"
     if kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern"))
-        return f"{_show(value)} is not {PATTERN_WORDS[pattern]}" if pattern in PATTERN_WORDS else (
-            f"{_show(value)} does not match {pattern}"
+        return (
+            f"{_show(value)} is not {PATTERN_WORDS[pattern]}"
+            if pattern in PATTERN_WORDS
+            else f"{_show(value)} does not match {pattern}"
         )
     if kind in ("literal_error", "enum"):
         return f"{_show(value)} is not allowed; expected {ctx.get('expected')}"
