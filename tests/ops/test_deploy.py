@@ -264,3 +264,11 @@ def test_cluster_without_vpa_crds(cluster: Running, shop_spec: Path, cli):
         "beamkube: apply VerticalPodAutoscaler shop/shop: not found (404): the cluster does not serve "
         "autoscaling.k8s.io/v1 verticalpodautoscalers (install its CRDs or drop it from the spec)\n"
     )
+
+
+def test_dry_run_into_a_missing_namespace(cluster: Running, shop_spec: Path, cli):
+    result = cli("deploy", str(shop_spec), "--dry-run", "-n", "fresh")
+    assert result.code == 0, result.text
+    assert "Namespace fresh would be created" in result.out
+    assert "Deployment fresh/shop would be created" in result.out
+    assert cluster.api.writes() == [] and cluster.api.get("namespaces", "", "fresh") is None

@@ -16,11 +16,12 @@ removes what the current render no longer contains.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from beamkube.kube.apply import ApplyResult, apply_one, ensure_cookie_secret, prune
 from beamkube.kube.client import KubeClient
 from beamkube.kube.errors import Forbidden, NotFound
-from beamkube.kube.resources import NAMESPACE
+from beamkube.kube.resources import NAMESPACE, describe
 from beamkube.ops.common import Plan
 from beamkube.ops.rollout import Out, ProgressLine, wait_job, wait_rollout
 
@@ -85,14 +86,14 @@ async def deploy(
     first_workload = next(i for i, o in enumerate(plan.objects) if o["kind"] in WORKLOAD_KINDS)
     before, after = plan.objects[:first_workload], plan.objects[first_workload:]
 
-    async def apply_all(objects: list[dict[str, object]]) -> None:
+    async def apply_all(objects: list[dict[str, Any]]) -> None:
         for obj in objects:
             try:
                 applied = await apply_one(client, obj, force=options.force_conflicts, dry_run=options.dry_run)
             except NotFound:
                 if options.dry_run and result.namespace_created:
                     # The server cannot dry-run into a namespace that does not exist yet.
-                    out(f"  {_describe(obj)} would be created")
+                    out(f"  {describe(obj)} would be created")
                     continue
                 raise
             result.applied.append(applied)
@@ -135,9 +136,3 @@ def _cookie_words(state: str) -> str:
         "exists": "exists (kept)",
         "would create": "would be created (random cookie)",
     }.get(state, state)
-
-
-def _describe(obj: dict[str, object]) -> str:
-    from beamkube.kube.resources import describe
-
-    return describe(obj)
