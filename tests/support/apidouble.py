@@ -433,6 +433,9 @@ class Store:
 
     def _emit(self, rdef: RDef, kind: str, obj: dict[str, Any]) -> None:
         rendered = copy.deepcopy(obj)
+        if self.history.maxlen is not None and len(self.history) == self.history.maxlen:
+            # The oldest event falls out: resuming from before it must be a 410, not a silent gap.
+            self.compacted_before = max(self.compacted_before, self.history[0][0])
         self.history.append((self.rv, rdef.group, rdef.plural, kind, rendered))
         for sub in list(self.subscribers):
             if (sub.group, sub.plural) == (rdef.group, rdef.plural):

@@ -74,6 +74,7 @@ class FakeController:
         self.failing_jobs: set[str] = set()
         self.paused = False
         self._born: dict[str, float] = {}  # pod uid → monotonic creation time
+        self._event_times: dict[str, float] = {}  # event name → last update (monotonic)
         self._ips = itertools.count(2)
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
@@ -164,8 +165,9 @@ class FakeController:
         name = f"{meta['name']}.{reason.lower()}"
         existing = self.store.entries.get(("", "events", meta["namespace"], name))
         count = int(existing.obj.get("count", 0)) + 1 if existing else 1
-        if existing and time.monotonic() - existing.obj.get("_last", 0) < 0.2:
+        if existing and time.monotonic() - self._event_times.get(name, 0.0) < 0.2:
             return  # keep event churn low; real kubelets aggregate too
+        self._event_times[name] = time.monotonic()
         body = {
             "apiVersion": "v1",
             "kind": "Event",
