@@ -87,7 +87,7 @@ def test_api_faults_are_retried_to_the_same_end_state(
     secret = cluster.api.get("secrets", "shop", "shop-erlang-cookie")
     assert len(secret_value(secret, "cookie")) >= 32
     # Exactly one Secret create reached the store, even when its answer was lost and the client retried.
-    assert [e for e in cluster.api.store.history if e[2] == "secrets" and e[3] == "ADDED"].__len__() == 1
+    assert len([e for e in cluster.api.store.history if e[2] == "secrets" and e[3] == "ADDED"]) == 1
     monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
     assert got == reference_state(tmp_path, shop_spec, cli, monkeypatch)
 
