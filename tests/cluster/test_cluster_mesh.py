@@ -54,6 +54,9 @@ def test_scaling_3_to_5_to_2(cluster: Cluster) -> None:
     cluster.start_pods(names(app, 2, start=3))
     cluster.wait_mesh(timeout=10)
     assert len(cluster.nodes) == 5
+    # Scale down once the rollout is done: a node still booting defers SIGTERM until its boot ends (with
+    # `static` and fewer pods than maxReplicas that is sync_nodes_timeout, 10 s).
+    cluster.wait_booted(timeout=15)
     # Scale-down removes the highest ordinals (StatefulSet) with SIGTERM, as the kubelet does.
     leaving = sorted(cluster.pods)[2:] if app.workload["kind"] == "StatefulSet" else [p.name for p in first]
     cluster.stop(leaving)

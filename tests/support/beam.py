@@ -511,6 +511,12 @@ class Cluster:
         with self._lock:
             return {p.node for p in self.pods.values()}
 
+    def wait_booted(self, timeout: float = 15.0) -> float:
+        """Poll until every running node's init has finished booting (a rollout that is done)."""
+        assert self.control is not None
+        control = self.control
+        return wait_for(lambda: all(control.booted(sorted(self.nodes)).values()), timeout)
+
     def wait_mesh(self, expected: Iterable[str] | None = None, timeout: float = 15.0) -> float:
         """Poll until every expected node's nodes() is exactly the other expected nodes; returns the seconds
         it took. Fails with every node's view (and the logs of missing nodes) on timeout."""
@@ -553,6 +559,7 @@ loop() ->
         Line ->
             case string:lexemes(string:trim(Line), " ") of
                 ["nodes", Timeout | Nodes] -> nodes([list_to_atom(N) || N <- Nodes], list_to_integer(Timeout));
+                ["status" | Nodes] -> status([list_to_atom(N) || N <- Nodes]);
                 ["lookup", Type, Name] -> lookup(list_to_atom(Type), Name);
                 ["cookie", Node, Cookie] -> erlang:set_cookie(list_to_atom(Node), list_to_atom(Cookie)),
                                             io:format("@@ end~n");
@@ -566,6 +573,11 @@ nodes(Nodes, Timeout) ->
     Pids = [spawn(fun() -> Self ! {self(), N, rpc:call(N, erlang, nodes, [], Timeout)} end) || N <- Nodes],
     [receive {P, N, Reply} -> report(N, Reply) after Timeout + 500 -> io:format("@@ ~s down~n", [N]) end
      || {P, N} <- lists:zip(Pids, Nodes)],
+    io:format("@@ end~n").
+
+status(Nodes) ->
+    [io:format("@@ ~s ~p~n", [N, case rpc:call(N, init, get_status, [], 1000) of
+                                   {started, started} -> started; _ -> booting end]) || N <- Nodes],
     io:format("@@ end~n").
 
 lookup(Type, Name) ->
@@ -641,6 +653,12 @@ class Control:
         SRV targets as host names), sorted."""
         lines = self._ask(f"lookup {rtype} {name}")
         return [item for item in lines[0].split(",") if item] if lines else []
+
+    def booted(self, nodes: Sequence[str]) -> dict[str, bool]:
+        """Whether each node's init has finished booting (`init:get_status()` is {started, started})."""
+        if not nodes:
+            return {}
+        return {line.split(" ")[0]: line.split(" ")[1] == "started" for line in self._ask(f"status {' '.join(nodes)}")}
 
     def use_cookie(self, node: str, cookie: str) -> None:
         self._ask(f"cookie {node} {cookie}")
