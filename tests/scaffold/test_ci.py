@@ -44,7 +44,7 @@ def steps(workflow: dict[Any, Any]) -> list[dict[str, Any]]:
 def test_actions_structure(fixture: str, tmp_path: Path) -> None:
     workflow, _, _ = workflow_of(fixture, tmp_path)
     # PyYAML (YAML 1.1) reads the bare key `on` as True; GitHub reads it as "on".
-    triggers = workflow.get("on", workflow.get(True))
+    triggers: dict[str, Any] = workflow["on"] if "on" in workflow else workflow[True]
     assert set(triggers) == {"push", "pull_request"} and triggers["push"]["branches"] == ["main"]
     jobs = workflow["jobs"]
     assert list(jobs) == ["test", "image", "deploy"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from tests.scaffold.helpers import beamkube, copy_fixture
 
-from beamkube.scaffold.detect import DetectError, ProjectFiles, detect
+from beamkube.scaffold.detect import DetectError, Guess, ProjectFiles, detect
 from beamkube.spec import load_spec
 from beamkube.spec.model import Discovery, Identity
 
@@ -167,3 +167,21 @@ def test_rebar_detection_ignores_erlang_comments() -> None:
     assert (project.release, project.release_configured, project.otp_minimum) == ("real_app", False, "26.1")
     with pytest.raises(DetectError, match="no relx release and no src"):
         detect(_files(**{"rebar.config": "{deps, []}.\n"}))
+
+
+def test_libcluster_names_that_beamkube_would_not_render_are_flagged() -> None:
+    mix = 'def project, do: [app: :chat, deps: [{:libcluster, "~> 3.3"}]]'
+    config = """
+    config :libcluster, topologies: [k8s: [strategy: Cluster.Strategy.Kubernetes.DNS,
+      config: [service: "chat-nodes", application_name: "chat_app"]]]
+    """
+
+    def warnings_for(text: str) -> list[Guess]:
+        guesses = detect(_files(**{"mix.exs": mix, "config/runtime.exs": text})).guesses
+        return [g for g in guesses if g.what == "warning"]
+
+    warnings = warnings_for(config)
+    assert [g.value for g in warnings] == ["service name", "node basename"]
+    assert "beamkube renders chat-headless" in warnings[0].why and "start with chat@" in warnings[1].why
+    matching = config.replace("chat-nodes", "chat-headless").replace("chat_app", "chat")
+    assert warnings_for(matching) == []

@@ -111,7 +111,7 @@ class PodRun:
 
 _SANDBOX = r"""
 set -eu
-N=$(mktemp -d /tmp/bk-root.XXXXXX)
+N=$BK_ROOT
 mount --make-rprivate /
 mount -t tmpfs -o mode=0755 tmpfs "$N"
 mkdir "$N/usr" "$N/dev" "$N/proc" "$N/etc"
@@ -218,9 +218,12 @@ def run_pod(
     hosts_file = scratch / "hosts"
     hosts_file.write_text("127.0.0.1 localhost\n" + "".join(f"{ip} {names}\n" for ip, names in hosts.items()))
     script = command[0]
+    root = scratch / "pod-root"  # an empty mount point for the private root (a tmpfs while the pod runs)
+    root.mkdir()
     full_env = {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",  # Docker's default
         **env,
+        "BK_ROOT": str(root),
         "BK_BINDS": str(binds),
         "BK_HOSTS": str(hosts_file),
         "BK_HOSTNAME": hostname,

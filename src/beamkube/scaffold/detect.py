@@ -213,6 +213,8 @@ def _detect_mix(files: ProjectFiles) -> Project:
         guesses.append(Guess("migration job", migrate, why))
     discovery, identity, why = _discovery(files, deps)
     guesses.append(Guess("discovery", discovery.value if discovery else "beamkube default", why))
+    if "libcluster" in deps:
+        guesses += _libcluster_mismatches(files, dns_label(app), _release_name(release))
     runtime = _strip_elixir_comments(files.texts.get("config/runtime.exs", ""))
     phx_server = phoenix and "PHX_SERVER" in runtime
     if phx_server:
@@ -396,6 +398,25 @@ def _discovery(files: ProjectFiles, deps: set[str]) -> tuple[Discovery | None, I
     if "dns_cluster" in deps:
         return Discovery.DNS, Identity.STATELESS, "dns_cluster dep (reads DNS_CLUSTER_QUERY, which beamkube sets)"
     return None, Identity.STATELESS, "no libcluster/dns_cluster dep: beamkube's own DNS discovery loop"
+
+
+def _libcluster_mismatches(files: ProjectFiles, spec_name: str, release: str) -> list[Guess]:
+    """libcluster's DNS strategies name the headless Service and the node basename themselves; if they differ
+    from what beamkube renders (`<name>-headless`, the release name), the nodes never find each other."""
+    warnings: list[Guess] = []
+    for name in sorted(k for k in files.texts if k.startswith(("config/", "lib/"))):
+        text = _strip_elixir_comments(files.texts[name])
+        if "Cluster.Strategy." not in text:
+            continue
+        service = _first(r"\bservice:\s*\"([^\"]+)\"", text)
+        if service is not None and service != f"{spec_name}-headless":
+            why = f"libcluster `service: \"{service}\"` in {name}; beamkube renders {spec_name}-headless: change one"
+            warnings.append(Guess("warning", "service name", why))
+        basename = _first(r"\b(?:application_name|kubernetes_node_basename):\s*\"([^\"]+)\"", text)
+        if basename is not None and basename != release:
+            why = f"libcluster node basename \"{basename}\" in {name}; node names start with {release}@: change one"
+            warnings.append(Guess("warning", "node basename", why))
+    return warnings
 
 
 def _detect_rebar(files: ProjectFiles) -> Project:
