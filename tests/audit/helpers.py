@@ -88,4 +88,4 @@ def ids(findings: list[Finding]) -> set[str]:
 
 
 def audit(objects: list[dict[str, Any]], kube: tuple[int, int] = (1, 33)) -> list[Finding]:
-    return audit_objects(objects, kube_version=kube, min_severity=Severity.INFO)
+    return audit_objects(objects, kube_version=kube, min_severity=Severity.INFO, strict=True)

@@ -178,4 +178,7 @@ def test_output_is_deterministic(env: Cli) -> None:
 
 def test_list_rules(env: Cli) -> None:
     code, out, _ = cli(*env, "--list-rules")
-    assert code == 0 and out.splitlines()[0].startswith("BK101  warning")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("BK001  error")
+    assert "BK101  warning  resources     Pod is BestEffort" in out
+    assert len(lines) == len({line.split()[0] for line in lines}) > 60

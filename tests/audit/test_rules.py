@@ -3,7 +3,7 @@ non-BEAM web app) has no finding at all; one targeted mutation makes the rule un
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -176,7 +176,23 @@ CASES: list[tuple[str, str, Callable[[Objs], None]]] = [
 
 
 def test_every_rule_has_a_positive_case() -> None:
-    assert {r.id for r in RULES} - {c[0] for c in CASES} == {"BK752"}  # BK752 needs an older target: below
+    # BK752 needs an older target and BK001 a failing check: both tested below.
+    assert {r.id for r in RULES} - {c[0] for c in CASES} == {"BK001", "BK752"}
+
+
+def test_a_failing_check_becomes_a_bk001_finding_not_a_traceback() -> None:
+    from beamkube.audit.engine import run
+    from beamkube.audit.model import Hit, Manifest, Rule, Severity
+
+    def fragile(ctx: object, m: Manifest) -> Iterator[Hit]:
+        yield Hit(str(m.spec["replicas"] + 1))  # a str replicas raises TypeError
+
+    rule = Rule("BK999", Severity.WARNING, "rollout", "t", "f", "w", frozenset({"Deployment"}), fragile)
+    manifest = Manifest({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"replicas": "3"}}, "x.yaml", 4)
+    (finding,) = run([manifest], rules=[rule])
+    assert finding.rule.id == "BK001" and "BK999" in finding.message and finding.manifest.line == 4
+    with pytest.raises(TypeError):
+        run([manifest], rules=[rule], strict=True)
 
 
 @pytest.mark.parametrize("baseline", [BT, KV, AST, WEB])

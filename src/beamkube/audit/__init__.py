@@ -21,10 +21,11 @@ def audit_objects(
     source: str = "<objects>",
     kube_version: tuple[int, int] = DEFAULT_KUBE_VERSION,
     min_severity: Severity = Severity.INFO,
+    strict: bool = False,
 ) -> list[Finding]:
     """Audit in-memory objects; each gets `line` = its 1-based position in `objects`."""
     manifests = [Manifest(obj, source, i + 1) for i, obj in enumerate(objects)]
-    return run(manifests, kube_version=kube_version, min_severity=min_severity)
+    return run(manifests, kube_version=kube_version, min_severity=min_severity, strict=strict)
 
 
 def parse_kube_version(text: str) -> tuple[int, int]:

@@ -119,9 +119,11 @@ def cpu_limit_cores(container: Mapping[str, Any]) -> int | None:
     limit = as_map(as_map(container.get("resources")).get("limits")).get("cpu")
     if limit is None:
         return None
+    if isinstance(limit, bool) or not isinstance(limit, str | int | float):
+        return None
     try:
         return max(1, math.ceil(cpu_millicores(limit) / 1000))
-    except (QuantityError, TypeError):
+    except (QuantityError, ArithmeticError, ValueError):
         return None
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from beamkube.audit.context import DEFAULT_KUBE_VERSION, Context, as_map
 from beamkube.audit.model import Finding, Manifest, Rule, Severity
-from beamkube.audit.rules import RULES
+from beamkube.audit.rules import MALFORMED, RULES
 from beamkube.errors import BeamkubeError
 
 IGNORE_ANNOTATION = "beamkube.io/audit-ignore"
@@ -50,8 +50,10 @@ def run(
     kube_version: tuple[int, int] = DEFAULT_KUBE_VERSION,
     min_severity: Severity = Severity.INFO,
     rules: Sequence[Rule] = RULES,
+    strict: bool = False,
 ) -> list[Finding]:
-    """Every finding at or above `min_severity`, in report order."""
+    """Every finding at or above `min_severity`, in report order. A check that fails on a field of an
+    unexpected type becomes a BK001 finding (with `strict`, the exception propagates: tests use it)."""
     ctx = Context(manifests, kube_version)
     by_kind, every = _by_kind(r for r in rules if r.severity.rank >= min_severity.rank)
     findings: list[Finding] = []
@@ -64,9 +66,15 @@ def run(
             if rule.id in skip:
                 continue
             seen: set[str] = set()
-            for hit in rule.check(ctx, m):
-                if hit.detail not in seen:  # one finding per distinct detail
-                    seen.add(hit.detail)
-                    findings.append(Finding(rule, m, hit.detail))
+            try:
+                for hit in rule.check(ctx, m):
+                    if hit.detail not in seen:  # one finding per distinct detail
+                        seen.add(hit.detail)
+                        findings.append(Finding(rule, m, hit.detail))
+            except (TypeError, AttributeError, ValueError, KeyError, IndexError, ArithmeticError) as exc:
+                if strict:
+                    raise
+                if MALFORMED.id not in skip:
+                    findings.append(Finding(MALFORMED, m, f"{rule.id} could not read it ({type(exc).__name__})"))
     findings.sort(key=Finding.sort_key)
     return findings

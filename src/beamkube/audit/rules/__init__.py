@@ -5,10 +5,28 @@ Role: data only (no I/O). IDs are stable: a rule may be reworded or retired, nev
 
 from __future__ import annotations
 
-from beamkube.audit.model import Rule
+from collections.abc import Iterator
+
+from beamkube.audit.context import Context
+from beamkube.audit.model import Hit, Manifest, Rule, Severity
 from beamkube.audit.rules import beam, platform, workload
 
+
+def _reported_by_engine(ctx: Context, m: Manifest) -> Iterator[Hit]:
+    return iter(())
+
+
+# Not a check of its own: the engine reports it when another rule's check fails on a field of an unexpected
+# type, so malformed input gives a finding instead of a traceback.
+MALFORMED = Rule(
+    "BK001", Severity.ERROR, "input", "Object has a field of an unexpected type",
+    "Validate the object against the Kubernetes schema (kubectl apply --dry-run=server -f FILE).",
+    "The API server would reject the object; the named rule could not check it.",
+    frozenset({"*"}), _reported_by_engine,
+)
+
 THEMES = {
+    "input": "Malformed input",
     "resources": "Resources and QoS",
     "probes": "Probes",
     "rollout": "Rollout strategy and replicas",
@@ -22,7 +40,9 @@ THEMES = {
     "beam": "BEAM clustering and runtime",
 }
 
-RULES: tuple[Rule, ...] = tuple(sorted([*workload.RULES, *platform.RULES, *beam.RULES], key=lambda r: r.id))
+RULES: tuple[Rule, ...] = tuple(
+    sorted([MALFORMED, *workload.RULES, *platform.RULES, *beam.RULES], key=lambda r: r.id)
+)
 BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
-__all__ = ["BY_ID", "RULES", "THEMES"]
+__all__ = ["BY_ID", "MALFORMED", "RULES", "THEMES"]

@@ -34,6 +34,15 @@ _STATE_WORDS = re.compile(r"mnesia|rabbitmq|khepri|\bra_|couchdb|riak|emqx", re.
 _EPMD_NAMES = frozenset({"epmd", "dist", "erlang-dist", "distribution", "erlang"})
 
 
+def _key(value: Any) -> str | int | None:
+    """A port number or name usable in a set; other types (malformed input) become None."""
+    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def _epmd_name(value: Any) -> bool:
+    return isinstance(value, str) and value in _EPMD_NAMES
+
+
 def _distributed(ctx: Context, m: Manifest) -> list[BeamContainer]:
     return [b for b in beam_containers(ctx, m) if b.distributed]
 
@@ -143,7 +152,7 @@ def _beam_service(ctx: Context, service: Manifest) -> bool:
         return True
     for port in as_list(service.spec.get("ports")):
         port = as_map(port)
-        if port.get("port") == EPMD_PORT or port.get("name") in _EPMD_NAMES:
+        if port.get("port") == EPMD_PORT or _epmd_name(port.get("name")):
             return True
     return False
 
@@ -165,8 +174,8 @@ def headless_ports(ctx: Context, m: Manifest) -> Iterator[Hit]:
     if not _beam_service(ctx, m):
         return
     ports = [as_map(p) for p in as_list(m.spec.get("ports"))]
-    numbers = {p.get("port") for p in ports} | {p.get("targetPort") for p in ports}
-    names = {p.get("name") for p in ports} | {p.get("targetPort") for p in ports}
+    numbers = {_key(p.get("port")) for p in ports} | {_key(p.get("targetPort")) for p in ports}
+    names = {_key(p.get("name")) for p in ports} | {_key(p.get("targetPort")) for p in ports}
     missing = []
     if EPMD_PORT not in numbers and "epmd" not in names:
         missing.append("epmd (4369)")
@@ -224,7 +233,7 @@ def _exposes_dist(ports: list[Mapping[str, Any]], dist: list[int]) -> list[str]:
     found = []
     for p in ports:
         values = {p.get("port"), p.get("targetPort"), p.get("nodePort")}
-        named = p.get("name") in _EPMD_NAMES or p.get("targetPort") in _EPMD_NAMES
+        named = _epmd_name(p.get("name")) or _epmd_name(p.get("targetPort"))
         if EPMD_PORT in values or named or any(d in values for d in dist):
             found.append(str(p.get("name") or p.get("port")))
     return found
@@ -248,7 +257,7 @@ def dist_exposed(ctx: Context, m: Manifest) -> Iterator[Hit]:
         for port in as_list(b.container.get("ports")):
             port = as_map(port)
             number = port.get("containerPort")
-            is_dist = number == EPMD_PORT or port.get("name") in _EPMD_NAMES or number in b.dist_ports()
+            is_dist = number == EPMD_PORT or _epmd_name(port.get("name")) or number in b.dist_ports()
             if is_dist and port.get("hostPort"):
                 yield Hit(f"hostPort {port.get('hostPort')} for {port.get('name') or number} in container {b.name}")
 

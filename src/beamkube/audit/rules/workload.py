@@ -44,13 +44,37 @@ def _amount(container: Mapping[str, Any], part: str, name: str) -> Any:
     return as_map(as_map(container.get("resources")).get(part)).get(name)
 
 
+def _valid_amounts(part: Any) -> dict[str, Any]:
+    """Only the cpu/memory amounts that parse (BK105 reports the others), so QoS never sees junk."""
+    out: dict[str, Any] = {}
+    for name, parse in (("cpu", cpu_millicores), ("memory", memory_bytes)):
+        value = as_map(part).get(name)
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            try:
+                parse(value)
+            except (QuantityError, ArithmeticError, ValueError):
+                continue
+            out[name] = value
+    return out
+
+
+def qos_class(m: Manifest) -> str:
+    """The pod's QoS class (renderer's `pod_qos`) over well-formed resource amounts."""
+    cleaned = []
+    for c in containers(m):
+        resources = as_map(c.get("resources"))
+        parts = {k: _valid_amounts(resources.get(k)) for k in ("requests", "limits") if resources.get(k)}
+        cleaned.append({"resources": parts})
+    return pod_qos(cleaned).klass
+
+
 def best_effort(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    if containers(m) and pod_qos(containers(m)).klass == "BestEffort":
+    if containers(m) and qos_class(m) == "BestEffort":
         yield Hit("no container sets requests or limits")
 
 
 def no_memory_limit(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    if not containers(m) or pod_qos(containers(m)).klass == "BestEffort":
+    if not containers(m) or qos_class(m) == "BestEffort":
         return  # BK101 already says it
     for c in containers(m):
         if _amount(c, "limits", "memory") is None:
@@ -65,12 +89,12 @@ def memory_overcommit(ctx: Context, m: Manifest) -> Iterator[Hit]:
         try:
             if memory_bytes(request) < memory_bytes(limit):
                 yield Hit(f"container {c.get('name')}: request {request} < limit {limit}")
-        except (QuantityError, TypeError):
+        except (QuantityError, TypeError, AttributeError, ArithmeticError, ValueError):
             continue
 
 
 def no_cpu_request(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    if not containers(m) or pod_qos(containers(m)).klass == "BestEffort":
+    if not containers(m) or qos_class(m) == "BestEffort":
         return
     for c in containers(m):
         if _amount(c, "requests", "cpu") is None and _amount(c, "limits", "cpu") is None:
@@ -84,7 +108,9 @@ def bad_amounts(ctx: Context, m: Manifest) -> Iterator[Hit]:
             try:
                 req = parse(request) if request is not None else None
                 lim = parse(limit) if limit is not None else None
-            except (QuantityError, TypeError):
+                if isinstance(request, bool) or isinstance(limit, bool):
+                    raise QuantityError("bool")
+            except (QuantityError, TypeError, AttributeError, ArithmeticError, ValueError):
                 yield Hit(f"container {c.get('name')}: {name} {request if request is not None else limit!r} "
                           "is not a quantity")
                 continue
@@ -326,7 +352,7 @@ def old_topology(ctx: Context, m: Manifest) -> Iterator[Hit]:
     keys = [t.get("topologyKey") for t in _anti_affinity_terms(spec)]
     keys += [as_map(t).get("topologyKey") for t in as_list(spec.get("topologySpreadConstraints"))]
     for key in keys:
-        if key in _OLD_TOPOLOGY:
+        if isinstance(key, str) and key in _OLD_TOPOLOGY:
             yield Hit(f"{key} → {_OLD_TOPOLOGY[key]}")
 
 
