@@ -278,7 +278,7 @@ def consistency_problems(objects: list[dict[str, Any]]) -> list[str]:
         if kind == "PodDisruptionBudget" and isinstance(spec.get("minAvailable"), int):
             hpa = next((o for o in objects if o["kind"] == "HorizontalPodAutoscaler"), None)
             floor = hpa["spec"]["minReplicas"] if hpa else work["spec"].get("replicas", 1)
-            if spec["minAvailable"] >= floor:
+            if floor > 0 and spec["minAvailable"] >= floor:  # with no pods there is nothing to evict
                 bad.append(f"{where}: minAvailable {spec['minAvailable']} ≥ {floor} replicas blocks every eviction")
         if kind == "Ingress":
             for rule in spec["rules"]:
