@@ -15,7 +15,9 @@ from tests.cluster.conftest import SPECS, rendered
 from tests.support.beam import Cluster, RenderedApp, running_cluster, wait_for
 
 from beamkube.cluster_config import Library, cluster_config
+from beamkube.examples import example_path
 from beamkube.render import render
+from beamkube.spec import load_spec
 from beamkube.spec.model import AppSpec
 
 pytestmark = [pytest.mark.erlang, pytest.mark.netns, pytest.mark.timeout(60)]
@@ -92,7 +94,7 @@ def test_deployment_pod_replaced_newcomer_joins_and_dead_node_leaves(cluster: Cl
     assert dead.node not in cluster.nodes
 
 
-@pytest.mark.parametrize("cluster", ["dns", "dnssrv"], indirect=True)
+@pytest.mark.parametrize("cluster", ALL, indirect=True)
 def test_wrong_cookie_is_refused_and_the_cluster_is_unharmed(cluster: Cluster) -> None:
     app = cluster.app
     good = cluster.start_pods(names(app, 3))
@@ -110,7 +112,7 @@ def test_wrong_cookie_is_refused_and_the_cluster_is_unharmed(cluster: Cluster) -
     cluster.wait_mesh(healthy, timeout=1)
 
 
-@pytest.mark.parametrize("cluster", ["dns", "dnssrv"], indirect=True)
+@pytest.mark.parametrize("cluster", ALL, indirect=True)
 def test_partition_heals_after_the_link_is_restored(cluster: Cluster) -> None:
     app = cluster.app
     pods = cluster.start_pods(names(app, 3))
@@ -128,6 +130,22 @@ def test_partition_heals_after_the_link_is_restored(cluster: Cluster) -> None:
     wait_for(split, timeout=10)  # net_ticktime 2 s: the peers drop the unreachable node
     cluster.partition(cut.name, connected=True)
     cluster.wait_mesh(timeout=15)
+
+
+@pytest.mark.parametrize("example", ["better-together", "phoenix-shop", "astarte-pairing", "erlang-kv"])
+def test_bundled_examples_cluster_as_rendered(example: str, netns_ok: None) -> None:
+    """The bundled specs, unmodified (production poll interval and tick time, their own cookie Secret
+    names, mix/relx/Distillery env): their pods mesh at boot."""
+    spec = load_spec(example_path(example))
+    app = RenderedApp(render(spec).objects, spec.clusterDomain)
+    others: dict[str, dict[str, str]] = {}  # the app's own Secrets (DATABASE_URL...): placeholders
+    for item in app.container["env"]:
+        ref = item.get("valueFrom", {}).get("secretKeyRef")
+        if ref and item["name"] != "RELEASE_COOKIE":
+            others.setdefault(ref["name"], {})[ref["key"]] = f"placeholder-{item['name'].lower()}"
+    with running_cluster(app, extra_secrets=others) as cluster:
+        cluster.start_pods(names(app, spec.replicas if spec.autoscaling is None else 3))
+        cluster.wait_mesh(timeout=10)
 
 
 def test_mix_release_cluster_forms_and_a_killed_pod_rejoins(netns_ok: None, mix_release: Path) -> None:

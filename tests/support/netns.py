@@ -17,6 +17,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -79,19 +80,26 @@ def _pid_alive(pid: int) -> bool:
 
 
 def sweep_stale() -> list[str]:
-    """Remove namespaces (and /etc/netns dirs) left by test processes that no longer exist."""
+    """Remove namespaces, /etc/netns dirs and temp dirs left by test processes that no longer exist."""
     removed: list[str] = []
     names = {line.split()[0] for line in ip("netns", "list", check=False).splitlines() if line.strip()}
     if NETNS_ETC.is_dir():
         names |= {p.name for p in NETNS_ETC.iterdir()}
     for name in sorted(names):
-        parts = name.split("-")
-        if len(parts) < 3 or parts[0] != PREFIX or not parts[1].isdigit():
-            continue
-        if not _pid_alive(int(parts[1])):
+        if _stale(name):
             kill_namespace(name)
             removed.append(name)
+    for path in sorted(Path(tempfile.gettempdir()).glob(f"{PREFIX}-*")):  # the runs' pod dirs
+        if path.is_dir() and _stale(path.name):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path))
     return removed
+
+
+def _stale(name: str) -> bool:
+    """`bkt-<pid>-...` whose pid is gone."""
+    parts = name.split("-")
+    return len(parts) >= 3 and parts[0] == PREFIX and parts[1].isdigit() and not _pid_alive(int(parts[1]))
 
 
 def in_namespace(name: str, func: Callable[[], T]) -> T:
