@@ -32,6 +32,8 @@ def _long_or_short(max_len: int) -> st.SearchStrategy[str]:
 
 label_value = st.from_regex(r"\A([a-z0-9]([-a-z0-9_.]{0,20}[a-z0-9])?)\Z")
 label_key = st.one_of(
+    # user labels that collide with beamkube's own must not break selectors
+    st.sampled_from(["app.kubernetes.io/component", "app.kubernetes.io/name", "app.kubernetes.io/version"]),
     st.from_regex(r"\A[a-z][a-z0-9]{0,10}\Z"),
     st.from_regex(r"\A[a-z]{1,8}\.example\.com/[a-z][-a-z0-9]{0,10}[a-z0-9]\Z"),
 )

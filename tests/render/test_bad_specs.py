@@ -153,6 +153,12 @@ CASES: list[tuple[str, str | None, str]] = [
         "(≤ 63 of A-Z a-z 0-9 - _ . , alphanumeric at both ends)",
     ),
     (
+        "label-owned-by-beamkube",
+        HEAD + "labels:\n  app.kubernetes.io/name: shop\n",
+        "beamkube.yaml:4: labels.app.kubernetes.io/name: is set by beamkube on every object (selectors depend on it); "
+        "remove it",
+    ),
+    (
         "cross-storage-on-stateless",
         HEAD + "storage: {size: 1Gi}\n",
         "beamkube.yaml:3: storage: needs identity: stable (volumeClaimTemplates belong to a StatefulSet)",

@@ -40,6 +40,8 @@ RESERVED_ENV = frozenset(
     }
 )  # fmt: skip
 RESERVED_ENV_PREFIX = "BEAMKUBE_"
+# Labels the renderer sets itself; a user value would be overwritten (version: from the image tag, if any).
+OWN_LABELS = frozenset(f"app.kubernetes.io/{k}" for k in ("name", "instance", "managed-by", "part-of", "component"))
 # Kubernetes appends 11 characters to a CronJob's name for its Jobs, so a CronJob name has at most 52.
 CRONJOB_NAME_MAX = 52
 JOB_DIGEST_LEN = 8
@@ -521,6 +523,9 @@ class AppSpec(Strict):
     @field_validator("labels")
     @classmethod
     def _label_syntax(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key in OWN_LABELS:
+                raise FieldError((key,), "is set by beamkube on every object (selectors depend on it); remove it")
         return check_labels(value, "label")
 
     @field_validator("annotations")
