@@ -67,6 +67,9 @@ class FakeController:
         self.store = store
         # Opt-in (the operator's tests): delete dependents whose owners no longer exist, as the real GC does.
         self.garbage_collection = garbage_collection
+        self._hashes: dict[tuple[str, int], str] = {}
+        self._index: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+        self._index_rv = -1
         self.ready_seconds = ready_seconds
         self.job_seconds = job_seconds
         self.tick = tick
@@ -120,11 +123,14 @@ class FakeController:
         return self.store.rdefs[(group, plural)]
 
     def _items(self, group: str, plural: str, namespace: str | None = None) -> list[dict[str, Any]]:
-        return [
-            e.obj
-            for (g, p, ns, _), e in sorted(self.store.entries.items())
-            if (g, p) == (group, plural) and (namespace is None or ns == namespace)
-        ]
+        # Index the sorted store by kind once per store version (every write bumps `rv`): sorting all
+        # entries for every owner's lookup made each tick quadratic in large runs.
+        if self._index_rv != self.store.rv:
+            index: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+            for (g, p, ns, _), e in sorted(self.store.entries.items()):
+                index.setdefault((g, p), []).append((ns, e))
+            self._index, self._index_rv = index, self.store.rv
+        return [e.obj for ns, e in self._index.get((group, plural), []) if namespace is None or ns == namespace]
 
     def _owned(self, group: str, plural: str, owner: dict[str, Any]) -> list[dict[str, Any]]:
         uid = owner["metadata"]["uid"]
@@ -313,11 +319,21 @@ class FakeController:
             if refs and key in self.store.entries and not any(r.get("uid") in uids for r in refs):
                 self.store._remove(self.store.rdefs[(key[0], key[1])], key, "Background")
 
+    def _template_hash(self, obj: dict[str, Any]) -> str:
+        """`_hash` of the pod template, memoised by (uid, generation): the store bumps generation on every
+        spec change, and hashing every workload's template on every tick dominated large runs."""
+        meta = obj["metadata"]
+        key = (str(meta.get("uid")), int(meta.get("generation") or 0))
+        cached = self._hashes.get(key)
+        if cached is None:
+            cached = self._hashes[key] = _hash((obj.get("spec") or {}).get("template") or {})
+        return cached
+
     def _deployment(self, dep: dict[str, Any]) -> None:
         spec = dep.get("spec") or {}
         template = spec.get("template") or {}
         want = int(spec.get("replicas", 1))
-        digest = _hash(template)
+        digest = self._template_hash(dep)
         sets = self._owned("apps", "replicasets", dep)
         revisions = [int(rs["metadata"].get("annotations", {}).get(REVISION, 0)) for rs in sets]
         top = max(revisions, default=0)
@@ -427,7 +443,7 @@ class FakeController:
         template = spec.get("template") or {}
         want = int(spec.get("replicas", 1))
         ns, name = sts["metadata"]["namespace"], sts["metadata"]["name"]
-        digest = _hash(template)
+        digest = self._template_hash(sts)
         revs = self._owned("apps", "controllerrevisions", sts)
         top = max((int(r.get("revision", 0)) for r in revs), default=0)
         rev_name = f"{name}-{digest}"

@@ -103,13 +103,19 @@ class Reconciler:
         desired = [desired_child(obj, app) for obj in rendered.objects]
         workload_live: dict[str, Any] | None = None
         apply_error: str | None = None
+        uid = str(meta.get("uid"))
+        if not live_status:
+            # Status first for a BeamApp nobody has reconciled: "no status" then always means "nothing
+            # applied yet", so such an app needs no prune (18 LISTs saved per new app).
+            first = Observation(generation=generation, spec=spec, workload_kind=rendered.workload_kind)
+            live_status = app["status"] = await self._write_status(app, first, outcome)
+            self.pruned_once.add(uid)
         try:
             for obj in desired:
                 live = await self._converge(obj, app, outcome)
                 if obj["kind"] == rendered.workload_kind and obj["metadata"]["name"] == spec.name:
                     workload_live = live
             await self._ensure_cookie(spec, outcome)
-            uid = str(meta.get("uid"))
             if uid not in self.pruned_once or live_status.get("observedGeneration") != generation:
                 await self._prune(spec, app, desired, outcome)
                 self.pruned_once.add(uid)

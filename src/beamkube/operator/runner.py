@@ -150,6 +150,7 @@ class Controller:
         from beamkube.kube.errors import KubeError
 
         self.reconciles += 1
+        started = asyncio.get_running_loop().time()
         try:
             outcome = await self.reconciler.reconcile(copy.deepcopy(body))
         except KubeError as exc:  # e.g. the status write failed: retry later
@@ -164,6 +165,10 @@ class Controller:
         if outcome.gone:
             self.apps.pop(key, None)
             return
+        if outcome.writes:
+            elapsed = (asyncio.get_running_loop().time() - started) * 1000
+            log.info("%s/%s: %d writes in %.0f ms%s", key[0], key[1], outcome.writes, elapsed,
+                     f"; pruned {', '.join(outcome.pruned)}" if outcome.pruned else "")  # fmt: skip
         if outcome.error is not None and not outcome.invalid_spec:
             self._retry(key)  # API trouble: try again; an invalid spec waits for the next edit
         else:
