@@ -75,3 +75,10 @@ def test_schema_is_json_schema_with_descriptions() -> None:
     assert "name" in schema["required"] and "image" in schema["required"]
     assert schema["additionalProperties"] is False
     assert "description" in schema["properties"]["identity"] or "$ref" in str(schema["properties"]["identity"])
+
+
+def test_cookie_file_with_leading_dash_is_refused(tmp_path: Path) -> None:
+    cookie = tmp_path / "cookie"
+    cookie.write_text("-abcdefghijklmnopqrstuvwxyz\n")  # erl would read `-setcookie -abc...` as a flag
+    result = beamkube("render", "--example", "erlang-kv", "--cookie-file", str(cookie))
+    assert result.returncode == 2 and "leading '-'" in result.stderr and "abcdefgh" not in result.stderr

@@ -64,9 +64,10 @@ def _read_cookie(path: Path) -> bytes:
         cookie = path.read_bytes().strip()
     except OSError as exc:
         raise UsageError(f"--cookie-file {path}: cannot be read ({exc.strerror})") from None
-    if len(cookie) < 16 or not all(33 <= b < 127 and b not in b"'\"\\" for b in cookie):
+    if len(cookie) < 16 or cookie.startswith(b"-") or not all(33 <= b < 127 and b not in b"'\"\\" for b in cookie):
         raise UsageError(
-            f"--cookie-file {path}: the cookie must be at least 16 printable ASCII characters without quotes"
+            f"--cookie-file {path}: the cookie must be at least 16 printable ASCII characters, "
+            "without quotes or a leading '-'"
         )
     return cookie
 

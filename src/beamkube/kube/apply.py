@@ -33,7 +33,16 @@ MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 MANAGED_BY = "beamkube"
 COOKIE_ANNOTATION = "beamkube.io/cookie"
-COOKIE_CHARS = 43  # secrets.token_urlsafe(32): 256 random bits as 43 URL-safe characters
+COOKIE_CHARS = 43  # 43 characters from 62 letters and digits: 256 random bits
+_COOKIE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def new_cookie(nbytes: int = 32) -> str:
+    """A random Erlang cookie of letters and digits only (CSPRNG). No `-` or `_`: erl reads
+    `-setcookie -abc` as a flag (relx/Distillery pass the cookie on the command line) and invents a
+    random cookie instead, so the node could never join its peers."""
+    del nbytes  # the length is fixed so every cookie carries the same 256 bits
+    return "".join(secrets.choice(_COOKIE_ALPHABET) for _ in range(COOKIE_CHARS))
 
 
 def app_selector(app: str) -> str:
@@ -124,7 +133,7 @@ async def ensure_cookie_secret(
     spec: AppSpec,
     *,
     dry_run: bool = False,
-    token: Callable[[int], str] = secrets.token_urlsafe,
+    token: Callable[[int], str] = new_cookie,
 ) -> str:
     """Create the cookie Secret if missing; never overwrite. Returns created | exists | would create."""
     from beamkube.render.config import generated_cookie_secret
