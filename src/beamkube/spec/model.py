@@ -557,6 +557,13 @@ class AppSpec(Strict):
         for index, job in enumerate(self.jobs):
             if job.name in {j.name for j in self.jobs[:index]}:
                 raise FieldError(("jobs", index, "name"), f"duplicate job name {job.name!r}")
+            if job.eval is not None and self.release.flavour is Flavour.RELX:
+                # relx's `bin/<rel> eval` runs the expression on an already running node, so a Job pod
+                # (with no node of its own) fails with "Node is not running!".
+                raise FieldError(
+                    ("jobs", index, "eval"),
+                    "not supported for relx releases (relx evaluates on an already running node); use command",
+                )
             limit = CRONJOB_NAME_MAX if job.schedule is not None else 63 - 1 - JOB_DIGEST_LEN
             if len(self.name) + 1 + len(job.name) > limit:
                 raise FieldError(
