@@ -36,10 +36,17 @@ def _accepted(raw: dict[str, Any]) -> AppSpec:
 
 
 @settings(max_examples=50, deadline=5000, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
-@given(app_spec(), st.sampled_from([(1, 25), (1, 29), (1, 30), (1, 33), (1, 37)]))
-def test_any_valid_spec_renders_valid_restricted_objects(raw: dict[str, Any], kube_version: tuple[int, int]) -> None:
+@given(
+    app_spec(),
+    st.sampled_from([(1, 25), (1, 29), (1, 30), (1, 33), (1, 37)]),
+    st.one_of(st.none(), st.just(b"a-GitOps-cookie-0123456789")),  # --cookie-file adds the Secret
+)
+def test_any_valid_spec_renders_valid_restricted_objects(
+    raw: dict[str, Any], kube_version: tuple[int, int], cookie: bytes | None
+) -> None:
     spec = _accepted(raw)
-    objects = render(spec, kube_version=kube_version).objects
+    objects = render(spec, kube_version=kube_version, cookie=cookie).objects
+    assert any(o["kind"] == "Secret" for o in objects) == (cookie is not None)
     assert objects, "nothing rendered"
     problems = all_problems(objects, NEWEST)
     assert problems == [], "\n".join(problems)
