@@ -68,8 +68,11 @@ class FakeController:
         # Opt-in (the operator's tests): delete dependents whose owners no longer exist, as the real GC does.
         self.garbage_collection = garbage_collection
         self._hashes: dict[tuple[str, int], str] = {}
-        self._index: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+        self._by_kind: dict[tuple[str, str], list[Any]] = {}
+        self._by_owner: dict[tuple[str, str, Any], list[Any]] = {}
         self._index_rv = -1
+        self._gc_rv = -1
+        self._gc_at = 0.0
         self.ready_seconds = ready_seconds
         self.job_seconds = job_seconds
         self.tick = tick
@@ -122,22 +125,37 @@ class FakeController:
     def _r(self, group: str, plural: str) -> RDef:
         return self.store.rdefs[(group, plural)]
 
+    def _refresh_index(self) -> None:
+        # Index the store by kind and by owner uid once per store version (every write bumps `rv`): a scan
+        # of every entry for each owner's lookup made each tick quadratic in large runs (200 apps).
+        if self._index_rv == self.store.rv:
+            return
+        by_kind: dict[tuple[str, str], list[Any]] = {}
+        by_owner: dict[tuple[str, str, Any], list[Any]] = {}
+        for key in sorted(self.store.entries):
+            by_kind.setdefault((key[0], key[1]), []).append(key)
+            for ref in self.store.entries[key].obj["metadata"].get("ownerReferences") or []:
+                by_owner.setdefault((key[0], key[1], ref.get("uid")), []).append(key)
+        self._by_kind, self._by_owner, self._index_rv = by_kind, by_owner, self.store.rv
+
     def _items(self, group: str, plural: str, namespace: str | None = None) -> list[dict[str, Any]]:
-        # Index the sorted store by kind once per store version (every write bumps `rv`): sorting all
-        # entries for every owner's lookup made each tick quadratic in large runs.
-        if self._index_rv != self.store.rv:
-            index: dict[tuple[str, str], list[tuple[str, Any]]] = {}
-            for (g, p, ns, _), e in sorted(self.store.entries.items()):
-                index.setdefault((g, p), []).append((ns, e))
-            self._index, self._index_rv = index, self.store.rv
-        return [e.obj for ns, e in self._index.get((group, plural), []) if namespace is None or ns == namespace]
+        self._refresh_index()
+        entries = self.store.entries
+        return [
+            entries[k].obj
+            for k in self._by_kind.get((group, plural), [])
+            if k in entries and (namespace is None or k[2] == namespace)
+        ]
 
     def _owned(self, group: str, plural: str, owner: dict[str, Any]) -> list[dict[str, Any]]:
-        uid = owner["metadata"]["uid"]
+        self._refresh_index()
+        uid, namespace = owner["metadata"]["uid"], owner["metadata"]["namespace"]
+        entries = self.store.entries
         return [
-            o
-            for o in self._items(group, plural, owner["metadata"]["namespace"])
-            if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or [])
+            entries[k].obj
+            for k in self._by_owner.get((group, plural, uid), [])
+            if k in entries and k[2] == namespace
+            and any(r.get("uid") == uid for r in entries[k].obj["metadata"].get("ownerReferences") or [])
         ]
 
     def _ref(self, owner: dict[str, Any]) -> dict[str, Any]:
@@ -313,11 +331,15 @@ class FakeController:
     def _collect_garbage(self) -> None:
         """The garbage collector's other half (the delete cascade is in `Store._remove`): a dependent whose
         owners are all gone is deleted, e.g. one a controller created while its owner was being deleted."""
+        if self._gc_rv == self.store.rv or time.monotonic() - self._gc_at < 0.2:
+            return  # nothing changed since the last sweep, or swept moments ago (the real GC is lazy too)
+        self._gc_at = time.monotonic()
         uids = {e.obj["metadata"].get("uid") for e in self.store.entries.values()}
         for key, entry in list(self.store.entries.items()):
             refs = entry.obj["metadata"].get("ownerReferences") or []
             if refs and key in self.store.entries and not any(r.get("uid") in uids for r in refs):
                 self.store._remove(self.store.rdefs[(key[0], key[1])], key, "Background")
+        self._gc_rv = self.store.rv
 
     def _template_hash(self, obj: dict[str, Any]) -> str:
         """`_hash` of the pod template, memoised by (uid, generation): the store bumps generation on every
