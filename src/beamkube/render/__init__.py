@@ -15,8 +15,8 @@ from beamkube.render.config import beam_config_map, cookie_secret, env_config_ma
 from beamkube.render.jobs import job_objects
 from beamkube.render.names import Names
 from beamkube.render.order import sort_objects
-from beamkube.render.policy import limit_range, network_policy, pod_disruption_budget, priority_class
 from beamkube.render.pod import config_hash
+from beamkube.render.policy import limit_range, network_policy, pod_disruption_budget, priority_class
 from beamkube.render.qos import Qos, pod_qos
 from beamkube.render.rbac import discovery_rbac, service_account
 from beamkube.render.services import headless_service, ingress, web_service

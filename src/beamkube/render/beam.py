@@ -69,7 +69,7 @@ def vm_args(spec: AppSpec, names: Names) -> str:
         peers = ",".join(f"'{names.stable_node(i)}'" for i in range(spec.max_replicas))
         lines += [
             f"-kernel sync_nodes_optional {args_file_escape(f'[{peers}]')}",
-            "-kernel sync_nodes_timeout 10000",
+            f"-kernel sync_nodes_timeout {spec.cluster.syncNodesTimeoutMs}",
         ]
     loop = discovery_loop(spec, names)
     if loop is not None:
@@ -96,13 +96,9 @@ def discovery_loop(spec: AppSpec, names: Names) -> str | None:
     release = names.release
     if discovery is Discovery.DNS:
         rtype = "aaaa" if spec.cluster.ipFamily == "ipv6" else "a"
-        peers = (
-            f'[list_to_atom("{release}@"++inet:ntoa(A))||A<-inet_res:lookup("{names.headless_fqdn}",in,{rtype})]'
-        )
+        peers = f'[list_to_atom("{release}@"++inet:ntoa(A))||A<-inet_res:lookup("{names.headless_fqdn}",in,{rtype})]'
     elif discovery is Discovery.DNSSRV:
-        peers = (
-            f'[list_to_atom("{release}@"++H)||{{_,_,_,H}}<-inet_res:lookup("{names.srv_query()}",in,srv)]'
-        )
+        peers = f'[list_to_atom("{release}@"++H)||{{_,_,_,H}}<-inet_res:lookup("{names.srv_query()}",in,srv)]'
     elif discovery is Discovery.STATIC:
         peers = "[" + ",".join(f"'{names.stable_node(i)}'" for i in range(spec.max_replicas)) + "]"
     else:
@@ -119,9 +115,7 @@ def ssl_dist_conf(spec: AppSpec) -> str | None:
     tls = spec.cluster.tls
     if tls is None:
         return None
-    files = (
-        f'{{certfile,"{TLS_DIR}/tls.crt"}},{{keyfile,"{TLS_DIR}/tls.key"}},{{cacertfile,"{TLS_DIR}/ca.crt"}}'
-    )
+    files = f'{{certfile,"{TLS_DIR}/tls.crt"}},{{keyfile,"{TLS_DIR}/tls.key"}},{{cacertfile,"{TLS_DIR}/ca.crt"}}'
     verify = "verify_peer" if tls.verify else "verify_none"
     server_extra = ",{fail_if_no_peer_cert,true}" if tls.verify else ""
     # Node host names are pod IPs or pod DNS names that certificates rarely list: verify the chain against

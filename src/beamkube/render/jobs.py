@@ -10,7 +10,15 @@ from typing import Any
 
 from beamkube.render.beam import beam_env
 from beamkube.render.names import Names, common_labels, metadata, selector_labels
-from beamkube.render.pod import config_hash, container_security, pod_security, release_command, resources, volume_mounts, volumes
+from beamkube.render.pod import (
+    config_hash,
+    container_security,
+    pod_security,
+    release_command,
+    resources,
+    volume_mounts,
+    volumes,
+)
 from beamkube.spec.model import AppSpec, Job
 
 

@@ -114,6 +114,14 @@ def image_version(image: str) -> str | None:
     return cleaned or None
 
 
+def priority_class_name(spec: AppSpec) -> str | None:
+    """The PriorityClass the pods use: the one the spec names, or the one beamkube creates. A PriorityClass is
+    cluster-scoped, so the created one carries the namespace: two apps of the same name must not share it."""
+    if spec.priority is None:
+        return None
+    return spec.priority.className or f"{spec.namespace}-{spec.name}-priority"
+
+
 def metadata(spec: AppSpec, name: str, component: str | None = None) -> dict[str, object]:
     """Metadata for a namespaced object the app owns."""
     return {"labels": common_labels(spec, component), "name": name, "namespace": spec.namespace}

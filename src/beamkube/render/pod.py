@@ -11,8 +11,9 @@ import hashlib
 import json
 from typing import Any
 
+from beamkube.quantity import memory_bytes
 from beamkube.render.beam import VM_ARGS_FILE, beam_env
-from beamkube.render.names import CONFIG_DIR, CONTAINER, TLS_DIR, TMP_DIR, Names, selector_labels
+from beamkube.render.names import CONFIG_DIR, CONTAINER, TLS_DIR, TMP_DIR, Names, priority_class_name, selector_labels
 from beamkube.spec.model import AppSpec, Discovery, Flavour, Probe, Spread
 
 TOPOLOGY_KEYS = {
@@ -127,6 +128,15 @@ def pod_security(spec: AppSpec) -> dict[str, Any]:
     return body
 
 
+def tmp_size_limit(spec: AppSpec) -> str:
+    """Room on /tmp for a full crash dump (about the size of the VM's memory) plus release scratch files:
+    a smaller cap would get the pod evicted in the middle of writing the dump that explains the crash."""
+    memory = spec.resources.limits.memory or spec.resources.requests.memory
+    if memory is None:
+        return "1Gi"
+    return f"{-(-memory_bytes(memory) // 2**20) + 256}Mi"
+
+
 def volumes(spec: AppSpec, names: Names) -> list[dict[str, Any]]:
     flavour = spec.release.flavour
     config_items = [{"key": VM_ARGS_FILE[flavour], "path": VM_ARGS_FILE[flavour]}]
@@ -134,7 +144,7 @@ def volumes(spec: AppSpec, names: Names) -> list[dict[str, Any]]:
         config_items.append({"key": "ssl_dist.conf", "path": "ssl_dist.conf"})
     vols: list[dict[str, Any]] = [
         {"name": "beam-config", "configMap": {"name": names.config_map, "items": config_items}},
-        {"name": "tmp", "emptyDir": {"sizeLimit": "512Mi"}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": tmp_size_limit(spec)}},
     ]
     if spec.cluster.tls is not None:
         vols.append({"name": "dist-tls", "secret": {"secretName": spec.cluster.tls.secretName}})
@@ -196,11 +206,7 @@ def affinity(spec: AppSpec) -> dict[str, Any] | None:
     if anti.mode == "required":
         rule: dict[str, Any] = {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
     else:
-        rule = {
-            "preferredDuringSchedulingIgnoredDuringExecution": [
-                {"podAffinityTerm": term, "weight": anti.weight}
-            ]
-        }
+        rule = {"preferredDuringSchedulingIgnoredDuringExecution": [{"podAffinityTerm": term, "weight": anti.weight}]}
     return {"podAntiAffinity": rule}
 
 
@@ -239,8 +245,9 @@ def pod_spec(spec: AppSpec, names: Names, kube_version: tuple[int, int]) -> dict
     body["enableServiceLinks"] = False
     if spec.placement.nodeSelector:
         body["nodeSelector"] = dict(sorted(spec.placement.nodeSelector.items()))
-    if spec.priority is not None:
-        body["priorityClassName"] = spec.priority.className or f"{spec.name}-priority"
+    priority = priority_class_name(spec)
+    if priority is not None:
+        body["priorityClassName"] = priority
     body["securityContext"] = pod_security(spec)
     body["serviceAccountName"] = names.service_account
     body["terminationGracePeriodSeconds"] = spec.terminationGracePeriodSeconds

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from beamkube.render.names import Names, common_labels, metadata, selector_labels
+from beamkube.render.names import Names, common_labels, metadata, priority_class_name, selector_labels
 from beamkube.spec.model import AppSpec
 
 
@@ -75,7 +75,7 @@ def priority_class(spec: AppSpec) -> dict[str, Any] | None:
     return {
         "apiVersion": "scheduling.k8s.io/v1",
         "kind": "PriorityClass",
-        "metadata": {"labels": common_labels(spec, "scheduling"), "name": f"{spec.name}-priority"},
+        "metadata": {"labels": common_labels(spec, "scheduling"), "name": priority_class_name(spec)},
         "value": priority.value,
         "globalDefault": False,
         "description": priority.description,

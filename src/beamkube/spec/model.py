@@ -25,9 +25,7 @@ PERCENT_OR_INT = r"^([0-9]+%?)$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$"
 # Kubernetes label syntax: an optional DNS-subdomain prefix and a name of at most 63 characters.
-LABEL_KEY_PATTERN = (
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-)
+LABEL_KEY_PATTERN = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"  # noqa: E501
 LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
 # Environment variables the renderer sets itself: a user value would be a duplicate entry (server-side apply
 # rejects it) or silently lose to beamkube's.
@@ -70,10 +68,10 @@ def check_labels(value: dict[str, str], what: str, *, values: bool = True) -> di
         if values and not re.fullmatch(LABEL_VALUE_PATTERN, item):
             raise FieldError(
                 (key,),
-                f"{item!r} is not a Kubernetes label value (≤ 63 of A-Z a-z 0-9 - _ . , "
-                "alphanumeric at both ends)"
+                f"{item!r} is not a Kubernetes label value (≤ 63 of A-Z a-z 0-9 - _ . , alphanumeric at both ends)",
             )
     return value
+
 
 Cpu = Annotated[str, Field(pattern=CPU_PATTERN, description="CPU quantity, e.g. `500m` or `2`.")]
 Memory = Annotated[str, Field(pattern=MEMORY_PATTERN, description="Memory quantity, e.g. `512Mi`.")]
@@ -160,6 +158,14 @@ class Cluster(Strict):
     )
     cookieKey: str = Field("cookie", pattern=r"^[-._a-zA-Z0-9]+$", description="Key inside the cookie Secret.")
     pollIntervalMs: int = Field(5000, ge=500, le=600_000, description="Discovery polling interval.")
+    syncNodesTimeoutMs: int = Field(
+        3000,
+        ge=0,
+        le=60_000,
+        description="For `static`: how long a booting node waits for its listed peers (kernel sync_nodes_timeout) "
+        "before its applications start. Every boot waits this long while fewer than maxReplicas pods run, so keep "
+        "it short; the discovery loop connects late peers anyway.",
+    )
     netTicktime: int = Field(
         10,
         ge=2,
@@ -234,9 +240,7 @@ class Resources(Strict):
         return self
 
 
-def _within_limits(
-    requests: ResourceAmounts, limits: ResourceAmounts, where: tuple[str, ...], limit_name: str
-) -> None:
+def _within_limits(requests: ResourceAmounts, limits: ResourceAmounts, where: tuple[str, ...], limit_name: str) -> None:
     """The API server rejects a request above its limit; say so before apply does."""
     from beamkube.quantity import parse_quantity
 
@@ -347,9 +351,7 @@ class Storage(Strict):
     size: Memory = "1Gi"
     mountPath: str = Field("/data", pattern=r"^/")
     storageClassName: str | None = None
-    accessModes: list[AccessMode] = Field(
-        default_factory=_read_write_once
-    )
+    accessModes: list[AccessMode] = Field(default_factory=_read_write_once)
     retainOnDelete: bool = Field(True, description="StatefulSet PVC retention policy when the app is deleted.")
 
 
@@ -390,6 +392,7 @@ class ExternalMetric(Strict):
     @classmethod
     def _labels(cls, value: dict[str, str]) -> dict[str, str]:
         return check_labels(value, "selector label")
+
     averageValue: str | None = Field(None, pattern=QUANTITY_PATTERN)
     value: str | None = Field(None, pattern=QUANTITY_PATTERN)
 
