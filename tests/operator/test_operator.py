@@ -140,8 +140,9 @@ def test_delete_removes_children_through_owner_references(tmp_path: Path) -> Non
             await wait_for(lambda: is_ready(running, "shop", "shop"), what="shop Ready")
             before = running.api.get("beamapps", "shop", "shop")
             assert before is not None and before["status"]["replicas"] == 3
-            assert running.api.get("priorityclasses", "", "shop-shop-priority") is not None
             children = [o for o in render(parse_spec(spec_from_beamapp(example_app("phoenix-shop")))).objects]
+            (priority,) = [o for o in children if o["kind"] == "PriorityClass"]
+            assert live_child(running, priority) is not None
             assert len(children) > 8
             await client.delete(BEAMAPP, "shop", "shop")
             # The double's garbage collector follows ownerReferences (as kube-controller-manager does);
