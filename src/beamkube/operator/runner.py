@@ -269,7 +269,7 @@ def kopf_login_from(resolved: Any) -> Callable[..., Any]:
     return login
 
 
-async def serve_health(port: int, healthy: Callable[[], bool]) -> asyncio.AbstractServer:
+async def serve_health(port: int, healthy: Callable[[], bool], host: str = "0.0.0.0") -> asyncio.AbstractServer:
     """A minimal HTTP /healthz (200 while `healthy()`, else 503); any replica answers, leader or not."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -286,7 +286,7 @@ async def serve_health(port: int, healthy: Callable[[], bool]) -> asyncio.Abstra
         finally:
             writer.close()
 
-    return await asyncio.start_server(handle, host="0.0.0.0", port=port)
+    return await asyncio.start_server(handle, host=host, port=port)
 
 
 def default_identity() -> str:
