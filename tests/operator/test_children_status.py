@@ -79,6 +79,15 @@ def test_contains_semantics() -> None:
     assert not contains({"a": "1"}, {"a": 1})
 
 
+def test_contains_compares_quantities_by_value_where_the_server_normalises_them() -> None:
+    live = {"resources": {"limits": {"cpu": "500m", "memory": "1Gi"}}, "target": {"averageValue": "2k"}}
+    assert contains(live, {"resources": {"limits": {"cpu": "0.5", "memory": "1024Mi"}}})
+    assert contains(live, {"target": {"averageValue": "2000"}})
+    assert not contains(live, {"resources": {"limits": {"cpu": "0.6"}}})
+    # elsewhere strings are strings: an env value "1.0" is not "1"
+    assert not contains({"env": [{"name": "A", "value": "1"}]}, {"env": [{"name": "A", "value": "1.0"}]})
+
+
 def _workload(ready: int, updated: int, generation: int = 2, observed: int = 2) -> dict[str, Any]:
     return {
         "metadata": {"generation": generation},

@@ -61,21 +61,43 @@ def desired_child(obj: dict[str, Any], app: dict[str, Any]) -> dict[str, Any]:
     return child
 
 
-def contains(live: Any, wanted: Any) -> bool:
-    """Whether `live` holds everything `wanted` says (extra live fields, e.g. server defaults, are fine)."""
+QUANTITY_KEYS = frozenset({"cpu", "memory", "storage", "ephemeral-storage"})
+TARGET_QUANTITY_KEYS = frozenset({"averageValue", "value"})  # HPA metric targets
+
+
+def contains(live: Any, wanted: Any, path: tuple[str, ...] = ()) -> bool:
+    """Whether `live` holds everything `wanted` says (extra live fields, e.g. server defaults, are fine).
+    Quantities compare by value: the API server stores `0.5` as `500m` and `2000` as `2k`."""
     if isinstance(wanted, dict):
         if not isinstance(live, dict):
             return False
-        return all(key in live and contains(live[key], value) for key, value in wanted.items())
+        return all(key in live and contains(live[key], value, (*path, key)) for key, value in wanted.items())
     if isinstance(wanted, list):
         if not isinstance(live, list) or len(live) != len(wanted):
             return False
-        return all(contains(a, b) for a, b in zip(live, wanted, strict=True))
+        return all(contains(a, b, path) for a, b in zip(live, wanted, strict=True))
     if isinstance(wanted, bool) or isinstance(live, bool):
         return live is wanted
+    if _is_quantity(path) and live != wanted:
+        return _same_quantity(live, wanted)
     if isinstance(wanted, int | float) and isinstance(live, int | float):
         return float(live) == float(wanted)
     return bool(live == wanted)
+
+
+def _is_quantity(path: tuple[str, ...]) -> bool:
+    if not path:
+        return False
+    return path[-1] in QUANTITY_KEYS or (path[-1] in TARGET_QUANTITY_KEYS and path[-2:-1] == ("target",))
+
+
+def _same_quantity(live: Any, wanted: Any) -> bool:
+    from beamkube.quantity import parse_quantity
+
+    try:
+        return parse_quantity(live) == parse_quantity(wanted)
+    except (ValueError, ArithmeticError):
+        return False
 
 
 def needs_apply(desired: dict[str, Any], live: dict[str, Any] | None) -> bool:

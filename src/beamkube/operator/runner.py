@@ -223,6 +223,9 @@ def build_registry(controller: Controller, login: Callable[..., Any] | None = No
     @kopf.on.startup(registry=registry)
     def _configure(settings: kopf.OperatorSettings, **_: Any) -> None:
         settings.posting.enabled = False  # reconcile reports through status conditions, not Events
+        # The watched resources are known: no CRD/namespace scanning, so no RBAC for them (install the CRD
+        # before starting the operator; it is discovered once, at start-up).
+        settings.scanning.disabled = True
         settings.watching.server_timeout = 300
         settings.watching.client_timeout = 330
         settings.networking.request_timeout = 60
