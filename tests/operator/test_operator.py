@@ -225,3 +225,29 @@ def test_operator_restarted_mid_reconcile_converges(tmp_path: Path) -> None:
             await client.aclose()
 
     asyncio.run(main())
+
+
+def test_cluster_scoped_children_of_apps_deleted_while_down_are_swept(tmp_path: Path) -> None:
+    labels = {"beamkube.io/owner-namespace": "shop", "beamkube.io/owner-name": "gone"}
+
+    async def main() -> None:
+        with cluster(tmp_path) as running:
+            client = client_for(running)
+            orphan = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "value": 10,
+                      "metadata": {"name": "shop-gone-priority", "labels": labels}}  # fmt: skip
+            running.api.put(orphan)
+            kept = {**orphan, "metadata": {"name": "shop-shop-priority",
+                                           "labels": {**labels, "beamkube.io/owner-name": "shop"}}}  # fmt: skip
+            running.api.put(kept)
+            unrelated = {**orphan, "metadata": {"name": "someone-elses"}}
+            running.api.put(unrelated)
+            await client.create(example_app("phoenix-shop"))
+            operator = await OperatorProcess(running).start()
+            await wait_for(lambda: running.api.get("priorityclasses", "", "shop-gone-priority") is None,
+                           what="the orphan swept")  # fmt: skip
+            assert running.api.get("priorityclasses", "", "shop-shop-priority") is not None
+            assert running.api.get("priorityclasses", "", "someone-elses") is not None
+            await operator.stop()
+            await client.aclose()
+
+    asyncio.run(main())

@@ -201,5 +201,23 @@ class Reconciler:
         return deleted
 
 
+    async def sweep_orphans(self) -> list[str]:
+        """Cluster-scoped children whose BeamApp no longer exists (deleted while no operator was running):
+        each candidate's owner is confirmed gone with a GET before its child is deleted."""
+        deleted = []
+        for rt in prunable_types():
+            if rt.namespaced:
+                continue
+            items, _ = await self.client.list(rt, label_selector=f"{OWNER_NAMESPACE},{OWNER_NAME}")
+            for item in items:
+                labels = item["metadata"].get("labels") or {}
+                namespace, name = labels.get(OWNER_NAMESPACE), labels.get(OWNER_NAME)
+                if not namespace or not name or await self.client.get_or_none(BEAMAPP, name, namespace):
+                    continue
+                if await self.client.delete(rt, item["metadata"]["name"]):
+                    deleted.append(f"{rt.kind} {item['metadata']['name']}")
+        return deleted
+
+
 def _owner_selector(app: dict[str, Any]) -> str:
     return f"{OWNER_NAMESPACE}={app['metadata']['namespace']},{OWNER_NAME}={app['metadata']['name']}"

@@ -184,10 +184,19 @@ class Controller:
         loop.call_later(delay, lambda: self.enqueue(key) if key in self.apps else None)
 
     async def _resync(self) -> None:
+        from beamkube.kube.errors import KubeError
+
         while True:
             await asyncio.sleep(self.resync_seconds)
             for key in sorted(self.apps):
                 self.enqueue(key)
+            try:
+                swept = await self.reconciler.sweep_orphans()
+            except KubeError as exc:
+                log.warning("orphan sweep failed: %s", exc)
+                continue
+            if swept:
+                log.info("removed children of deleted BeamApps: %s", ", ".join(swept))
 
     async def _cleanup(self, key: Key) -> None:
         from beamkube.kube.errors import KubeError
