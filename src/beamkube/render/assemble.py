@@ -1,7 +1,7 @@
-"""The renderer: `AppSpec` → Kubernetes objects (plain dicts) in apply order.
+"""Assemble every object for a spec, in apply order (the body of `beamkube.render.render`).
 
-Role: pure (no I/O, no Kubernetes client): the CLI, `deploy` and the operator all call `render`. One module
-per concern; this one only assembles and orders. Same spec and options → identical objects.
+Role: pure (no I/O, no Kubernetes client). One module per concern; this one only assembles and orders.
+Same spec and options → identical objects.
 """
 
 from __future__ import annotations
@@ -90,6 +90,3 @@ def parse_kube_version(text: str) -> tuple[int, int]:
             "every API beamkube emits (policy/v1, autoscaling/v2, batch/v1 CronJob)"
         )
     return version
-
-
-__all__ = ["DEFAULT_KUBE_VERSION", "Rendered", "parse_kube_version", "render", "sort_objects"]

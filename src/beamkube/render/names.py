@@ -6,6 +6,7 @@ name → headless Service → StatefulSet `serviceName`, for any namespace and c
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -119,7 +120,13 @@ def priority_class_name(spec: AppSpec) -> str | None:
     cluster-scoped, so the created one carries the namespace: two apps of the same name must not share it."""
     if spec.priority is None:
         return None
-    return spec.priority.className or f"{spec.namespace}-{spec.name}-priority"
+    if spec.priority.className is not None:
+        return spec.priority.className
+    name = f"{spec.namespace}-{spec.name}-priority"
+    if len(name) > 63:  # keep it a DNS label: a digest of the namespace stands in for it
+        digest = hashlib.sha256(spec.namespace.encode()).hexdigest()[:8]
+        name = f"{spec.name}-{digest}-priority"
+    return name
 
 
 def metadata(spec: AppSpec, name: str, component: str | None = None) -> dict[str, object]:
