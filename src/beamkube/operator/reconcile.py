@@ -135,6 +135,28 @@ class Reconciler:
         )
         return outcome
 
+    async def refresh_status(
+        self, app: dict[str, Any], previous: dict[str, Any] | None, workload: dict[str, Any]
+    ) -> bool:
+        """Recompute the status from a workload seen in a watch event, without reading or applying anything.
+        Returns False when that is not enough (the spec changed since the last full reconcile, the spec is
+        invalid, the last reconcile failed): the caller then runs a full reconcile."""
+        previous = previous or {}
+        generation = int(app["metadata"].get("generation") or 0)
+        conditions = previous.get("conditions") or []
+        degraded = any(c.get("type") == "Degraded" and c.get("status") == "True" for c in conditions)
+        if previous.get("observedGeneration") != generation or degraded:
+            return False
+        try:
+            spec = parse_spec(spec_from_beamapp(app), app_source(app))
+        except SpecError:
+            return False
+        observation = Observation(
+            generation=generation, spec=spec, workload_kind=str(workload.get("kind")), workload=workload
+        )
+        await self._write_status({**app, "status": previous}, observation, Outcome())
+        return True
+
     async def _converge(self, obj: dict[str, Any], app: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
         rt = resource_of(obj)
         meta = obj["metadata"]

@@ -77,7 +77,10 @@ class Controller:
         self.again: set[Key] = set()
         self.failures: dict[Key, int] = {}
         self.last_status: dict[Key, tuple[Any, Any]] = {}
+        self.full: set[Key] = set()  # keys whose next turn must be a full reconcile (not status only)
+        self.workloads: dict[Key, dict[str, Any]] = {}  # the latest workload seen per app (from events)
         self.reconciles = 0
+        self.status_refreshes = 0
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- events -------------------------------------------------------------------------------
@@ -88,6 +91,7 @@ class Controller:
             self.apps.pop(key, None)
             self.failures.pop(key, None)
             self.last_status.pop(key, None)
+            self.workloads.pop(key, None)
             self._spawn(self._cleanup(key))
             return
         self.apps[key] = body
@@ -98,14 +102,18 @@ class Controller:
         self.enqueue(key)
 
     def observe_workload(self, body: dict[str, Any]) -> None:
+        """A workload's status moved: refresh the owner's status from this body (no reads, no applies)."""
         meta = body.get("metadata") or {}
         for ref in meta.get("ownerReferences") or []:
             if ref.get("kind") == KIND and str(ref.get("apiVersion", "")).startswith(f"{GROUP}/"):
                 key = (str(meta.get("namespace") or "default"), str(ref.get("name")))
                 if key in self.apps:
-                    self.enqueue(key)
+                    self.workloads[key] = body
+                    self.enqueue(key, full=False)
 
-    def enqueue(self, key: Key) -> None:
+    def enqueue(self, key: Key, full: bool = True) -> None:
+        if full:
+            self.full.add(key)
         if key in self.active:
             self.again.add(key)
         elif key not in self.waiting:
@@ -138,8 +146,13 @@ class Controller:
             if body is None:
                 continue
             self.active.add(key)
+            full = key in self.full
+            self.full.discard(key)
             try:
-                await self._reconcile_one(key, body)
+                if full:
+                    await self._reconcile_one(key, body)
+                else:
+                    await self._refresh_status(key, body)
             finally:
                 self.active.discard(key)
                 if key in self.again:
@@ -175,6 +188,24 @@ class Controller:
             self.failures.pop(key, None)
         if self.on_outcome is not None:
             self.on_outcome(key, outcome)
+
+    async def _refresh_status(self, key: Key, body: dict[str, Any]) -> None:
+        from beamkube.kube.errors import KubeError
+
+        workload = self.workloads.get(key)
+        if workload is None:
+            return
+        self.status_refreshes += 1
+        generation, written = self.last_status.get(key, (None, None))
+        meta = body.get("metadata") or {}
+        previous = written if generation == meta.get("generation") else body.get("status")
+        try:
+            done = await self.reconciler.refresh_status(body, previous, workload)
+        except KubeError as exc:
+            log.warning("%s/%s: status: %s", key[0], key[1], exc)
+            done = False
+        if not done:
+            self.enqueue(key)  # not a plain status change (or it failed): do the whole thing
 
     def _retry(self, key: Key) -> None:
         count = self.failures.get(key, 0) + 1
