@@ -251,3 +251,22 @@ def test_cluster_scoped_children_of_apps_deleted_while_down_are_swept(tmp_path: 
             await client.aclose()
 
     asyncio.run(main())
+
+
+def test_rollout_progress_reaches_status_from_workload_events_without_rereads(tmp_path: Path) -> None:
+    async def main() -> None:
+        with cluster(tmp_path, ready_seconds=0.3) as running:
+            client = client_for(running)
+            operator = await OperatorProcess(running, options={"resync_seconds": 60}).start()
+            await client.create(example_app("erlang-kv"))
+            # No resync within the test: Ready can only come from the StatefulSet's watch events.
+            await wait_for(lambda: is_ready(running, "data", "kv"), timeout=8, what="Ready from events")
+            full_reconciles = [r for r in running.api.log if r.method == "GET" and r.plural == "beamapps" and r.name]
+            child_reads = [r for r in running.api.log if r.method == "GET" and r.plural == "statefulsets" and r.name]
+            assert len(full_reconciles) <= 2 and len(child_reads) <= 2, (len(full_reconciles), len(child_reads))
+            status_writes = [r for r in running.api.writes("beamapps") if r.subresource == "status"]
+            assert 2 <= len(status_writes) <= 6, "status follows the rollout (0/3 → … → 3/3), not every event"
+            await operator.stop()
+            await client.aclose()
+
+    asyncio.run(main())

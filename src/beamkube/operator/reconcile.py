@@ -199,14 +199,15 @@ class Reconciler:
     async def _write_status(self, app: dict[str, Any], obs: Observation, outcome: Outcome) -> dict[str, Any]:
         live = app.get("status") or {}
         status = build_status(obs, live, self.clock())
+        # Recorded before the write: its watch echo can be processed before the PATCH response returns.
+        if self.status_written is not None:
+            self.status_written(app, status)
         if status_differs(live, status):
             outcome.writes += 1
             meta = app["metadata"]
             await self.client.patch(
                 BEAMAPP, meta["name"], {"status": status}, namespace=meta["namespace"], subresource="status"
             )
-        if self.status_written is not None:
-            self.status_written(app, status)
         return status
 
     async def cleanup_cluster_scoped(self, namespace: str, name: str) -> list[str]:

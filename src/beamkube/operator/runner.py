@@ -157,7 +157,7 @@ class Controller:
                 self.active.discard(key)
                 if key in self.again:
                     self.again.discard(key)
-                    self.enqueue(key)
+                    self.enqueue(key, full=False)  # a pending full request is still in self.full
 
     async def _reconcile_one(self, key: Key, body: dict[str, Any]) -> None:
         from beamkube.kube.errors import KubeError
