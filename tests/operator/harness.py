@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from tests.support.apidouble import Running, serve
 
 from beamkube.examples import example_path
 from beamkube.kube.client import KubeClient
@@ -26,6 +25,7 @@ from beamkube.kube.retry import RetryPolicy
 from beamkube.operator import GROUP, KIND, PLURAL, VERSION
 from beamkube.operator.crd import beamapp_from_spec
 from beamkube.operator.runner import OperatorOptions, run
+from tests.support.apidouble import Running, serve
 
 FAST = RetryPolicy(attempts=4, base=0.02, cap=0.2, jitter=0.0)
 NAMESPACES = ("data", "shop", "apps", "default", "beamkube-system")

@@ -9,12 +9,12 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from tests.operator.structural import structural_problems, to_json_schema
 
 from beamkube.examples import example_names, example_path
 from beamkube.operator.crd import beamapp_crd, beamapp_from_spec, beamapp_schema, spec_from_beamapp, spec_schema
 from beamkube.spec.load import parse_spec
 from beamkube.spec.model import AppSpec
+from tests.operator.structural import structural_problems, to_json_schema
 
 
 def _walk(node: Any) -> list[dict[str, Any]]:

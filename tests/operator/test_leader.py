@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from beamkube.operator.leader import LeaseElector
+from beamkube.operator.reconcile import BEAMAPP
 from tests.operator.harness import (
     OperatorProcess,
     client_for,
@@ -14,9 +16,6 @@ from tests.operator.harness import (
     wait_for,
     writes_except_leases,
 )
-
-from beamkube.operator.leader import LeaseElector
-from beamkube.operator.reconcile import BEAMAPP
 
 
 class Clock:

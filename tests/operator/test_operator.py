@@ -9,6 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from beamkube.kube.apply import COOKIE_CHARS
+from beamkube.kube.resources import DEPLOYMENT
+from beamkube.operator.children import desired_child, needs_apply
+from beamkube.operator.crd import spec_from_beamapp
+from beamkube.operator.reconcile import BEAMAPP
+from beamkube.render import render
+from beamkube.spec.load import parse_spec
 from tests.operator.harness import (
     OperatorProcess,
     client_for,
@@ -20,14 +28,6 @@ from tests.operator.harness import (
     writes_except_leases,
 )
 from tests.support.apidouble import Running, secret_value
-
-from beamkube.kube.apply import COOKIE_CHARS
-from beamkube.kube.resources import DEPLOYMENT
-from beamkube.operator.children import desired_child, needs_apply
-from beamkube.operator.crd import spec_from_beamapp
-from beamkube.operator.reconcile import BEAMAPP
-from beamkube.render import render
-from beamkube.spec.load import parse_spec
 
 PLURALS = {
     "ServiceAccount": "serviceaccounts", "ConfigMap": "configmaps", "Service": "services",
