@@ -78,6 +78,7 @@ class OperatorProcess:
             "lease_seconds": 1.5,
             "renew_seconds": 0.2,
             "renew_deadline": 1.0,
+            "retry": FAST,
             **self.options,
         }
         started = threading.Event()

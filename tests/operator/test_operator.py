@@ -112,11 +112,14 @@ def test_update_rolls_children_and_prunes_removed_ones(tmp_path: Path) -> None:
             env_map = running.api.get("configmaps", "data", "kv-env")
             assert env_map is not None and env_map["data"] == {"KV_MODE": "fast"}
             assert_converged(running, "data", "kv")
-            # Removing env removes its ConfigMap (pruned: no longer rendered).
+            # Removing env removes its ConfigMap (pruned: no longer rendered), even when every delete attempt
+            # of the first reconcile fails (4 = the client's attempts): the next one finds the prune pending.
+            fault = running.api.fail(500, "DELETE", "configmaps", times=4)
             patched = await client.patch(BEAMAPP, "kv", {"spec": {"env": None}}, namespace="data")
             generation = patched["metadata"]["generation"]
             await wait_for(lambda: is_ready(running, "data", "kv", generation), what="Ready after env removal")
             await wait_for(lambda: running.api.get("configmaps", "data", "kv-env") is None, what="kv-env pruned")
+            assert fault.hits == 4
             assert running.api.get("configmaps", "data", "kv-beam") is not None
             assert running.api.get("secrets", "data", "kv-erlang-cookie") is not None, "cookie never pruned"
             await operator.stop()

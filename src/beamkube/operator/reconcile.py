@@ -75,6 +75,7 @@ class Reconciler:
         self.client = client
         self.clock = clock
         self.pruned_once: set[str] = set()
+        self.prune_pending: set[str] = set()
         # Called with (app, status) after every reconcile; the controller uses it to ignore the echo event.
         self.status_written: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
 
@@ -110,15 +111,19 @@ class Reconciler:
             first = Observation(generation=generation, spec=spec, workload_kind=rendered.workload_kind)
             live_status = app["status"] = await self._write_status(app, first, outcome)
             self.pruned_once.add(uid)
+        # A failed prune stays pending: the status written below already carries the new generation.
+        if uid not in self.pruned_once or live_status.get("observedGeneration") != generation:
+            self.prune_pending.add(uid)
         try:
             for obj in desired:
                 live = await self._converge(obj, app, outcome)
                 if obj["kind"] == rendered.workload_kind and obj["metadata"]["name"] == spec.name:
                     workload_live = live
             await self._ensure_cookie(spec, outcome)
-            if uid not in self.pruned_once or live_status.get("observedGeneration") != generation:
+            if uid in self.prune_pending:
                 await self._prune(spec, app, desired, outcome)
                 self.pruned_once.add(uid)
+                self.prune_pending.discard(uid)
         except KubeError as exc:
             apply_error = str(exc)
             outcome.error = apply_error

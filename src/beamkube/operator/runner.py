@@ -46,6 +46,7 @@ class OperatorOptions:
     lease_seconds: float = 15.0
     renew_seconds: float = 5.0
     renew_deadline: float = 10.0
+    retry: Any = None  # a beamkube.kube.retry.RetryPolicy for API calls (tests use millisecond backoffs)
 
 
 def _key(body: dict[str, Any]) -> Key:
@@ -355,7 +356,7 @@ async def run(options: OperatorOptions, stop: asyncio.Event, ready: asyncio.Even
 
     target = Target(kubeconfig=options.kubeconfig, context=options.context)
     resolved = resolve(target)
-    client = KubeClient.connect(target)
+    client = KubeClient.connect(target, policy=options.retry)
     lost = asyncio.Event()
     alive = {"ok": True}
     health = await serve_health(options.health_port, lambda: alive["ok"]) if options.health_port else None
