@@ -11,9 +11,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from tests.audit.helpers import FIXTURES, SEEDS
 
 from beamkube.cli.main import run
+from tests.audit.helpers import FIXTURES, SEEDS
 
 
 def cli(

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from tests.audit.helpers import audit, fixture
 
 WRONG: list[Any] = [None, "x", 7, True, [], {}, [None], {"x": None}]

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+from beamkube.audit import RULES
 from tests.audit.helpers import (
     audit,
     container,
@@ -19,8 +21,6 @@ from tests.audit.helpers import (
     set_env,
     workload,
 )
-
-from beamkube.audit import RULES
 
 Objs = list[dict[str, Any]]
 BT = "better-together"  # mix release, Deployment, CPU HPA, PDB, NetworkPolicy, headless Service

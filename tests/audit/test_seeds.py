@@ -4,10 +4,10 @@ findings a reviewer would point out, at the default threshold (warning)."""
 from __future__ import annotations
 
 import pytest
-from tests.audit.helpers import SEEDS
 
 from beamkube.audit import Severity, run
 from beamkube.audit.loader import load_inputs
+from tests.audit.helpers import SEEDS
 
 SECURITY = {"BK601", "BK602", "BK603", "BK604", "BK605"}  # none of the talks' containers is restricted
 BARE = {"BK201", "BK302", "BK651"} | SECURITY  # no readiness probe, no selector, :latest

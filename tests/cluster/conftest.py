@@ -18,10 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `tests.support` lives at the repository root
     sys.path.insert(0, str(ROOT))
 
-from tests.support.beam import RenderedApp, build_mix_release  # noqa: E402
-
 from beamkube.render import render  # noqa: E402
 from beamkube.spec.model import AppSpec  # noqa: E402
+from tests.support.beam import RenderedApp, build_mix_release  # noqa: E402
 
 # Fast clocks for tests: discovery every 500 ms (the spec's minimum) and net_ticktime 2 s, so a vanished
 # pod is noticed in ~2 s instead of the production default's 10 s.

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.cluster.conftest import SPECS, rendered
-from tests.support.beam import Cluster, RenderedApp, running_cluster, wait_for
 
 from beamkube.cluster_config import Library, cluster_config
 from beamkube.examples import example_path
 from beamkube.render import render
 from beamkube.spec import load_spec
 from beamkube.spec.model import AppSpec
+from tests.cluster.conftest import SPECS, rendered
+from tests.support.beam import Cluster, RenderedApp, running_cluster, wait_for
 
 pytestmark = [pytest.mark.erlang, pytest.mark.netns, pytest.mark.timeout(60)]
 

@@ -13,11 +13,11 @@ from typing import Any
 from dnslib import DNSRecord
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.support.beam import PodFacts, RenderedApp, resolve_env
-from tests.support.dns import ClusterResolver, Endpoint, ServiceZone
 
 from beamkube.render import render
 from beamkube.spec.model import AppSpec
+from tests.support.beam import PodFacts, RenderedApp, resolve_env
+from tests.support.dns import ClusterResolver, Endpoint, ServiceZone
 
 label = st.from_regex(r"[a-z]([-a-z0-9]{0,14}[a-z0-9])?", fullmatch=True)
 domains = st.lists(st.from_regex(r"[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?", fullmatch=True), min_size=1, max_size=3)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.cluster.conftest import FAST, rendered
 from tests.support.beam import make_tls_secret, running_cluster, wait_for
 

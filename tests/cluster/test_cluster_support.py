@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from dnslib import RCODE
-from tests.support.beam import LaunchError, PathMap, PodFacts, RenderedApp, expand, resolve_env
-from tests.support.dns import ClusterDns, ClusterResolver, Endpoint, ServiceZone, query
-from tests.support.netns import GATEWAY_V4, NETNS_ETC, PodNetwork, in_namespace, namespace_pids
 
 from beamkube.render import render
 from beamkube.spec.model import AppSpec
+from tests.support.beam import LaunchError, PathMap, PodFacts, RenderedApp, expand, resolve_env
+from tests.support.dns import ClusterDns, ClusterResolver, Endpoint, ServiceZone, query
+from tests.support.netns import GATEWAY_V4, NETNS_ETC, PodNetwork, in_namespace, namespace_pids
 
 ZONE = ServiceZone("kv-headless", "data", "cluster.local", (("epmd", 4369), ("dist", 9000)))
 FQDN = "kv-headless.data.svc.cluster.local"

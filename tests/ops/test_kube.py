@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.apidouble import Running, serve
 
 from beamkube.kube import KubeClient, Target
 from beamkube.kube.errors import (
@@ -25,6 +24,7 @@ from beamkube.kube.errors import (
 )
 from beamkube.kube.resources import resource_for
 from beamkube.kube.retry import RetryPolicy
+from tests.support.apidouble import Running, serve
 
 CM = resource_for("v1", "ConfigMap")
 FAST = RetryPolicy(attempts=4, base=0.001, cap=0.01)
@@ -252,6 +252,7 @@ def test_retry_policy_is_capped_and_honours_retry_after():
 
 def test_double_in_the_callers_event_loop_serves_discovery_and_custom_resources(tmp_path: Path):
     import kmock
+
     from tests.support.apidouble import ApiDouble
 
     async def main() -> None:

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+
 from tests.support.apidouble import Running
 
 

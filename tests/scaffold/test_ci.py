@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import typer.main
 import yaml
-from tests.scaffold.helpers import beamkube, init_project
 
 from beamkube.cli.main import app
+from tests.scaffold.helpers import beamkube, init_project
 
 
 def workflow_of(fixture: str, tmp_path: Path, *init_args: str) -> tuple[dict[Any, Any], str, Path]:

@@ -11,15 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.scaffold.helpers import beamkube, init_project
-from tests.scaffold.test_init import EXPECTED
-from tests.support.releases import FIXTURES, rendered_container
 
 from beamkube.render import render
 from beamkube.scaffold.detect import detect, read_project
 from beamkube.scaffold.dockerfile import RUNTIME_PACKAGES, choose_versions, dockerfile, dockerignore
 from beamkube.scaffold.spec_file import spec_yaml
 from beamkube.spec import load_spec, load_spec_text
+from tests.scaffold.helpers import beamkube, init_project
+from tests.scaffold.test_init import EXPECTED
+from tests.support.releases import FIXTURES, rendered_container
 
 
 def hadolint() -> str:

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.scaffold.helpers import beamkube, copy_fixture
 
 from beamkube.scaffold.detect import DetectError, Guess, ProjectFiles, detect
 from beamkube.spec import load_spec
 from beamkube.spec.model import Discovery, Identity
+from tests.scaffold.helpers import beamkube, copy_fixture
 
 # What a person reading each fixture would conclude; `init` must reach the same facts.
 EXPECTED: dict[str, dict[str, Any]] = {

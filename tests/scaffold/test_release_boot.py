@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.beam import PodFacts, resolve_env
-from tests.support.releases import FIXTURES, PodRun, build_release, rendered_container, run_pod
 
 from beamkube.scaffold.detect import Project, detect, read_project
 from beamkube.scaffold.dockerfile import BUILD_DIR, build_plan, choose_versions, dockerfile
 from beamkube.scaffold.spec_file import spec_yaml
 from beamkube.spec import load_spec_text
 from beamkube.spec.model import AppSpec
+from tests.support.beam import PodFacts, resolve_env
+from tests.support.releases import FIXTURES, PodRun, build_release, rendered_container, run_pod
 
 pytestmark = [pytest.mark.erlang, pytest.mark.netns, pytest.mark.slow]
 
