@@ -409,6 +409,9 @@ async def run(options: OperatorOptions, stop: asyncio.Event, ready: asyncio.Even
         if lost.is_set():
             alive["ok"] = False
             return 1
+        if kopf_task.done() and not kopf_task.cancelled() and kopf_task.exception() is not None:
+            log.error("the watch machinery stopped: %s", kopf_task.exception())
+            return 1
         if elector is not None:
             await elector.release()
         return 0
@@ -424,6 +427,9 @@ def run_forever(options: OperatorOptions) -> None:
     import sys
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per request or handled event drowns what matters (writes, retries, errors).
+    for noisy in ("httpx2", "httpx", "kopf.objects", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     async def main() -> int:
         stop = asyncio.Event()
