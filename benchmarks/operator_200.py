@@ -7,7 +7,7 @@ own. The BeamApps cycle through three bundled examples (a stateless libcluster a
 StatefulSet apps), renamed app-000..app-199 in one namespace, and are created concurrently over HTTP.
 Then the script waits two resync periods and counts write requests (must be 0: nothing changed). Usage:
 
-    .venv/bin/python benchmarks/operator_200.py [--apps 200] [--workers 4]
+    .venv/bin/python benchmarks/operator_200.py [--apps 200] [--workers 4] [--resync 60] [--log FILE]
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--apps", type=int, default=200)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--resync", type=float, default=10.0)
+    parser.add_argument("--resync", type=float, default=60.0, help="Operator resync period (its default).")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--log", type=Path, help="Write the operator's log here.")
     args = parser.parse_args()
