@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from beamkube.kube.apply import COOKIE_CHARS
-from beamkube.kube.resources import DEPLOYMENT
+from beamkube.kube.resources import DEPLOYMENT, JOB
 from beamkube.operator.children import desired_child, needs_apply
 from beamkube.operator.crd import spec_from_beamapp
 from beamkube.operator.reconcile import BEAMAPP
@@ -269,6 +269,45 @@ def test_rollout_progress_reaches_status_from_workload_events_without_rereads(tm
             assert len(full_reconciles) <= 2 and len(child_reads) <= 2, (len(full_reconciles), len(child_reads))
             status_writes = [r for r in running.api.writes("beamapps") if r.subresource == "status"]
             assert 2 <= len(status_writes) <= 6, "status follows the rollout (0/3 → … → 3/3), not every event"
+            await operator.stop()
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_migration_job_gates_the_workload_and_never_reruns(tmp_path: Path) -> None:
+    async def main() -> None:
+        with cluster(tmp_path, job_seconds=0.3) as running:
+            assert running.controller is not None
+            running.call(lambda: running.controller.failing_jobs.add("shop-migrate"))
+            client = client_for(running)
+            operator = await OperatorProcess(running).start()
+            await client.create(example_app("phoenix-shop", autoscaling=None))
+            await wait_for(
+                lambda: condition(running.api.get("beamapps", "shop", "shop"), "Degraded").get("reason") == "JobFailed",
+                what="JobFailed",
+            )
+            app = running.api.get("beamapps", "shop", "shop")
+            (job,) = running.api.objects("jobs", "shop")
+            assert job["metadata"]["name"] in condition(app, "Degraded")["message"]
+            assert running.api.get("deployments", "shop", "shop") is None, "a failed migration stops the rollout"
+            assert running.api.get("configmaps", "shop", "shop-beam") is not None, "what ranks before Jobs is applied"
+            # A new image is a new Job (its name carries the template digest); this one succeeds.
+            running.call(lambda: running.controller.failing_jobs.clear())
+            patched = await client.patch(BEAMAPP, "shop", {"spec": {"image": "ghcr.io/acme/shop:2026.11.4"}},
+                                         namespace="shop")  # fmt: skip
+            generation = patched["metadata"]["generation"]
+            await wait_for(lambda: is_ready(running, "shop", "shop", generation), what="Ready after migration")
+            app = running.api.get("beamapps", "shop", "shop")
+            assert app is not None
+            (completed,) = app["status"]["completedJobs"]
+            assert completed.startswith("shop-migrate-") and completed != job["metadata"]["name"]
+            # The TTL controller removes finished Jobs; a resync must not run the migration again.
+            await client.delete(JOB, completed, "shop")
+            mark = len(running.api.log)
+            await asyncio.sleep(1.0)  # > 2 resyncs
+            assert running.api.get("jobs", "shop", completed) is None
+            assert [w for w in writes_except_leases(running, mark) if "/jobs" in w] == []
             await operator.stop()
             await client.aclose()
 

@@ -137,6 +137,12 @@ def status_schema() -> dict[str, Any]:
                 "x-kubernetes-list-type": "map",
                 "x-kubernetes-list-map-keys": ["type"],
             },
+            "completedJobs": {
+                "type": "array",
+                "description": "Migration Jobs (named by a digest of their template) that completed: never re-run, "
+                "even after the TTL controller removed them.",
+                "items": {"type": "string"},
+            },
             "nodes": {
                 "type": "array",
                 "description": "Expected BEAM node names (a pattern for stateless apps, one per pod for stable).",

@@ -34,10 +34,12 @@ from beamkube.operator.children import (
 from beamkube.operator.crd import spec_from_beamapp
 from beamkube.operator.status import Observation, build_status, status_differs
 from beamkube.render import render
+from beamkube.render.order import KIND_ORDER, apply_key
 from beamkube.spec.load import parse_spec
 from beamkube.spec.model import AppSpec
 
 log = logging.getLogger("beamkube.operator")
+JOB_RANK = KIND_ORDER.index("Job")
 
 BEAMAPP = register(ResourceType(f"{GROUP}/{VERSION}", KIND, PLURAL, True))
 
@@ -114,13 +116,34 @@ class Reconciler:
         # A failed prune stays pending: the status written below already carries the new generation.
         if uid not in self.pruned_once or live_status.get("observedGeneration") != generation:
             self.prune_pending.add(uid)
+        job_names = {o["metadata"]["name"] for o in desired if o["kind"] == "Job"}
+        completed = sorted(set(live_status.get("completedJobs") or []) & job_names)
+        waiting_job: str | None = None
+        failed_job: str | None = None
         try:
+            await self._ensure_cookie(spec, outcome)  # before the pods that mount it
             for obj in desired:
-                live = await self._converge(obj, app, outcome)
-                if obj["kind"] == rendered.workload_kind and obj["metadata"]["name"] == spec.name:
-                    workload_live = live
-            await self._ensure_cookie(spec, outcome)
-            if uid in self.prune_pending:
+                name = obj["metadata"]["name"]
+                is_workload = obj["kind"] == rendered.workload_kind and name == spec.name
+                if obj["kind"] == "Job":
+                    if name in completed:
+                        continue  # ran once for this template; never again, even after its TTL removed it
+                    state = _job_state(await self._converge(obj, app, outcome))
+                    if state == "Complete":
+                        completed.append(name)
+                    elif state == "Failed":
+                        failed_job = failed_job or name
+                    else:
+                        waiting_job = waiting_job or name
+                elif (waiting_job or failed_job) and apply_key(obj)[0] > JOB_RANK:
+                    # Like `beamkube deploy`: migrations finish before the workload (and what targets it) changes.
+                    if is_workload:
+                        workload_live = await self.client.get_or_none(resource_of(obj), name, spec.namespace)
+                else:
+                    live = await self._converge(obj, app, outcome)
+                    if is_workload:
+                        workload_live = live
+            if uid in self.prune_pending and not (waiting_job or failed_job):
                 await self._prune(spec, app, desired, outcome)
                 self.pruned_once.add(uid)
                 self.prune_pending.discard(uid)
@@ -133,6 +156,9 @@ class Reconciler:
             workload_kind=rendered.workload_kind,
             workload=workload_live,
             apply_error=apply_error,
+            waiting_job=waiting_job,
+            failed_job=failed_job,
+            completed_jobs=completed,
         )
         status = await self._write_status(app, observation, outcome)
         outcome.ready = apply_error is None and any(
@@ -150,7 +176,8 @@ class Reconciler:
         generation = int(app["metadata"].get("generation") or 0)
         conditions = previous.get("conditions") or []
         degraded = any(c.get("type") == "Degraded" and c.get("status") == "True" for c in conditions)
-        if previous.get("observedGeneration") != generation or degraded:
+        waiting = any(c.get("reason") == "WaitingForJob" for c in conditions)
+        if previous.get("observedGeneration") != generation or degraded or waiting:
             return False
         try:
             spec = parse_spec(spec_from_beamapp(app), app_source(app))
@@ -245,6 +272,14 @@ class Reconciler:
                 if await self.client.delete(rt, item["metadata"]["name"]):
                     deleted.append(f"{rt.kind} {item['metadata']['name']}")
         return deleted
+
+
+def _job_state(job: dict[str, Any]) -> str:
+    """Complete, Failed or Running, from a Job's conditions."""
+    for condition in (job.get("status") or {}).get("conditions") or []:
+        if condition.get("status") == "True" and condition.get("type") in ("Complete", "Failed"):
+            return str(condition["type"])
+    return "Running"
 
 
 def _owner_selector(app: dict[str, Any]) -> str:

@@ -112,6 +112,24 @@ class Controller:
                     self.workloads[key] = body
                     self.enqueue(key, full=False)
 
+    def observe_job(self, body: dict[str, Any]) -> None:
+        """A migration Job finished (or failed): the owner's workload may now proceed."""
+        conditions = (body.get("status") or {}).get("conditions") or []
+        if not any(c.get("status") == "True" for c in conditions):
+            return
+        for key in self._owners(body):
+            self.enqueue(key)
+
+    def _owners(self, body: dict[str, Any]) -> list[Key]:
+        meta = body.get("metadata") or {}
+        return [
+            (str(meta.get("namespace") or "default"), str(ref.get("name")))
+            for ref in meta.get("ownerReferences") or []
+            if ref.get("kind") == KIND
+            and str(ref.get("apiVersion", "")).startswith(f"{GROUP}/")
+            and (str(meta.get("namespace") or "default"), str(ref.get("name"))) in self.apps
+        ]
+
     def enqueue(self, key: Key, full: bool = True) -> None:
         if full:
             self.full.add(key)
@@ -280,6 +298,10 @@ def build_registry(controller: Controller, login: Callable[..., Any] | None = No
         @kopf.on.event("apps", "v1", plural, labels=WORKLOAD_LABEL, registry=registry)
         async def _workload(body: Any, **_: Any) -> None:
             controller.observe_workload(copy.deepcopy(dict(body)))
+
+    @kopf.on.event("batch", "v1", "jobs", labels=WORKLOAD_LABEL, registry=registry)
+    async def _job(body: Any, **_: Any) -> None:
+        controller.observe_job(copy.deepcopy(dict(body)))
 
     if login is not None:
         kopf.on.login(registry=registry)(login)

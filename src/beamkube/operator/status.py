@@ -26,6 +26,9 @@ class Observation:
     workload_kind: str | None = None
     workload: dict[str, Any] | None = None
     apply_error: str | None = None
+    waiting_job: str | None = None  # a migration Job still running: the workload waits for it
+    failed_job: str | None = None  # a migration Job failed: the workload is not changed
+    completed_jobs: list[str] | None = None  # None: unknown here, keep what the status says
 
 
 def desired_replicas(spec: AppSpec) -> int:
@@ -65,7 +68,7 @@ def build_status(obs: Observation, previous: dict[str, Any] | None, now: str) ->
             "Degraded": ("True", "InvalidSpec", message),
         }
         # Keep what the last valid spec reported about the running workload: it is still running.
-        for key in ("readyReplicas", "replicas", "workload", "nodes"):
+        for key in ("readyReplicas", "replicas", "workload", "nodes", "completedJobs"):
             if key in previous:
                 status[key] = previous[key]
         status["conditions"] = _conditions(conditions, previous, obs.generation, now)
@@ -77,7 +80,24 @@ def build_status(obs: Observation, previous: dict[str, Any] | None, now: str) ->
     status["replicas"] = want
     status["workload"] = f"{obs.workload_kind}/{spec.name}" if obs.workload_kind else spec.name
     status["nodes"] = expected_nodes(spec)
-    if obs.apply_error is not None:
+    completed = obs.completed_jobs if obs.completed_jobs is not None else previous.get("completedJobs")
+    if completed:
+        status["completedJobs"] = sorted(completed)
+    if obs.failed_job is not None:
+        message = f"Job {obs.failed_job} failed; the workload was not changed (fix the spec to retry)"
+        conditions = {
+            "Ready": ("False", "JobFailed", message),
+            "Progressing": ("False", "JobFailed", message),
+            "Degraded": ("True", "JobFailed", message),
+        }
+    elif obs.waiting_job is not None and obs.apply_error is None:
+        message = f"waiting for Job {obs.waiting_job} before changing {status['workload']}"
+        conditions = {
+            "Ready": ("False", "WaitingForJob", message),
+            "Progressing": ("True", "WaitingForJob", message),
+            "Degraded": ("False", "AsExpected", ""),
+        }
+    elif obs.apply_error is not None:
         conditions = {
             "Ready": ("False", "ApplyFailed", obs.apply_error),
             "Progressing": ("False", "ApplyFailed", obs.apply_error),
@@ -136,7 +156,7 @@ def status_differs(live: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
     """Whether writing `wanted` would change anything (ignores fields other writers own, like kopf's)."""
     live = live or {}
     return any(live.get(key) != value for key, value in wanted.items()) or any(
-        key not in wanted for key in live if key in ("readyReplicas", "replicas", "workload", "nodes")
+        key not in wanted for key in live if key in ("readyReplicas", "replicas", "workload", "nodes", "completedJobs")
     )
 
 
