@@ -186,7 +186,6 @@ class Controller:
         try:
             outcome = await self.reconciler.reconcile(copy.deepcopy(body))
         except KubeError as exc:  # e.g. the status write failed: retry later
-            outcome = Outcome(error=str(exc))
             log.warning("%s/%s: %s", key[0], key[1], exc)
             self._retry(key)
             return
