@@ -1,7 +1,9 @@
 """Jobs (run once per release, e.g. Ecto migrations) and CronJobs running release commands.
 
 Role: pure (no I/O). A Job's pod template is immutable, so its name carries a digest of the template: a new
-image makes a new Job, and an unchanged spec re-applies the same one.
+image makes a new Job, and an unchanged spec re-applies the same one. No ttlSecondsAfterFinished: a GitOps
+tool (or `kubectl apply`) would re-create a Job the cluster deleted and run the migration again; the finished
+Job stays until the next release replaces it (deploy and the operator prune the old one).
 """
 
 from __future__ import annotations
@@ -100,7 +102,6 @@ def job_objects(spec: AppSpec, names: Names) -> list[dict[str, Any]]:
                     "activeDeadlineSeconds": job.activeDeadlineSeconds,
                     "backoffLimit": job.backoffLimit,
                     "template": template,
-                    "ttlSecondsAfterFinished": 86400,
                 },
             }
         )
