@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from beamkube.kube.errors import UnknownKind
+from beamkube.render.order import KIND_ORDER
 
 
 @dataclass(frozen=True)
@@ -88,27 +89,9 @@ _BY_KIND = {(rt.api_version, rt.kind): rt for rt in KNOWN}
 _REGISTERED: dict[tuple[str, str], ResourceType] = {}
 
 # The kinds deploy may prune and destroy may delete: what beamkube renders, minus Secrets (the cookie) and
-# PVCs (data), which are never pruned. Order does not matter here: callers sort with render.order.
-PRUNABLE_KINDS: tuple[str, ...] = (
-    "PriorityClass",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "LimitRange",
-    "ServiceAccount",
-    "Role",
-    "RoleBinding",
-    "ConfigMap",
-    "Service",
-    "NetworkPolicy",
-    "PodDisruptionBudget",
-    "Job",
-    "Deployment",
-    "StatefulSet",
-    "HorizontalPodAutoscaler",
-    "VerticalPodAutoscaler",
-    "CronJob",
-    "Ingress",
-)
+# PVCs (data), which are never pruned, nor Namespaces and CRDs. Callers sort with render.order.
+NEVER_PRUNED = frozenset({"Namespace", "CustomResourceDefinition", "Secret", "PersistentVolumeClaim"})
+PRUNABLE_KINDS: tuple[str, ...] = tuple(kind for kind in KIND_ORDER if kind not in NEVER_PRUNED)
 
 
 def prunable_types() -> list[ResourceType]:
