@@ -617,15 +617,19 @@ class Store:
     ) -> dict[str, Any]:
         with self.lock:
             key, entry = self._current(rdef, namespace, name)
-            if self._stale(body, entry.obj):
-                raise ApiFailure(
-                    409,
-                    "Conflict",
-                    f'Operation cannot be fulfilled on {rdef.plural} "{name}": '
-                    "the object has been modified; please apply your changes to the latest version",
-                )
+            self._refuse_stale(rdef, name, body, entry.obj)
             return self._replace_entry(
                 rdef, key, body, manager, with_status=False, dry_run=dry_run, status_only=subresource == "status"
+            )
+
+    def _refuse_stale(self, rdef: RDef, name: str, body: dict[str, Any], live: dict[str, Any]) -> None:
+        """409, as the API server answers a write carrying an outdated resourceVersion."""
+        if self._stale(body, live):
+            raise ApiFailure(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on {rdef.plural} "{name}": '
+                "the object has been modified; please apply your changes to the latest version",
             )
 
     def patch(
@@ -646,13 +650,8 @@ class Store:
             if patch_type == "json":
                 result = json_patch(current, body)
             else:  # merge and strategic-merge (lists replaced: close enough for the kinds tests patch)
-                if isinstance(body, dict) and self._stale(body, entry.obj):
-                    raise ApiFailure(
-                        409,
-                        "Conflict",
-                        f'Operation cannot be fulfilled on {rdef.plural} "{name}": '
-                        "the object has been modified; please apply your changes to the latest version",
-                    )
+                if isinstance(body, dict):
+                    self._refuse_stale(rdef, name, body, entry.obj)
                 result = merge_patch(current, body)
             return self._replace_entry(
                 rdef, key, result, manager, with_status=False, dry_run=dry_run, status_only=subresource == "status"
