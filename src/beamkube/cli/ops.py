@@ -29,6 +29,8 @@ SPEC_ARG = typer.Argument(Path("beamkube.yaml"), metavar="[SPEC]", help="The app
 KUBECONFIG_OPT = typer.Option(None, "--kubeconfig", help="Kubeconfig file (default: KUBECONFIG, ~/.kube/config).")
 CONTEXT_OPT = typer.Option(None, "--context", help="Kubeconfig context (default: the current context).")
 NAMESPACE_OPT = typer.Option(None, "-n", "--namespace", help="Namespace (default: the spec's namespace).")
+WAIT_OPT = typer.Option(True, "--wait/--no-wait", help="Wait for the rollout to complete.")
+TIMEOUT_OPT = typer.Option(300.0, "--timeout", min=0.1, help="Seconds to wait for the rollout.")
 
 
 class StatusFormat(str, Enum):
@@ -88,8 +90,8 @@ def deploy_command(
     force_conflicts: bool = typer.Option(
         False, "--force-conflicts", help="Take over fields another field manager owns (server-side apply force)."
     ),
-    wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait for the rollout to complete."),
-    timeout: float = typer.Option(300.0, "--timeout", min=0.1, help="Seconds to wait for the rollout."),
+    wait: bool = WAIT_OPT,
+    timeout: float = TIMEOUT_OPT,
     kubeconfig: Path | None = KUBECONFIG_OPT,
     context: str | None = CONTEXT_OPT,
     namespace: str | None = NAMESPACE_OPT,
@@ -145,8 +147,8 @@ def rollback_command(
     spec_path: Path = SPEC_ARG,
     to_revision: int | None = typer.Option(None, "--to-revision", min=1, help="Revision number (default: previous)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Server-side dry run."),
-    wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait for the rollout to complete."),
-    timeout: float = typer.Option(300.0, "--timeout", min=0.1, help="Seconds to wait for the rollout."),
+    wait: bool = WAIT_OPT,
+    timeout: float = TIMEOUT_OPT,
     kubeconfig: Path | None = KUBECONFIG_OPT,
     context: str | None = CONTEXT_OPT,
     namespace: str | None = NAMESPACE_OPT,

@@ -66,9 +66,8 @@ def vm_args(spec: AppSpec, names: Names) -> str:
         lines.append("-proto_dist inet6_tcp")
     discovery = spec.effective_discovery
     if discovery is Discovery.STATIC:
-        peers = ",".join(f"'{names.stable_node(i)}'" for i in range(spec.max_replicas))
         lines += [
-            f"-kernel sync_nodes_optional {args_file_escape(f'[{peers}]')}",
+            f"-kernel sync_nodes_optional {args_file_escape(static_peers(spec, names))}",
             f"-kernel sync_nodes_timeout {spec.cluster.syncNodesTimeoutMs}",
         ]
     loop = discovery_loop(spec, names)
@@ -86,6 +85,12 @@ def args_file_escape(value: str) -> str:
     return re.sub(r"""(['"\\#\s])""", r"\\\1", value)
 
 
+def static_peers(spec: AppSpec, names: Names) -> str:
+    """The Erlang list of every StatefulSet node name up to the maximum replica count (`static` discovery):
+    one term for both kernel sync_nodes_optional and the discovery loop, so they cannot disagree."""
+    return "[" + ",".join(f"'{names.stable_node(i)}'" for i in range(spec.max_replicas)) + "]"
+
+
 def discovery_loop(spec: AppSpec, names: Names) -> str | None:
     """A self-contained Erlang expression, run by init at boot (`-eval`), that keeps connecting the node to
     its peers: no libcluster and no change to the application's code. It uses only kernel/stdlib, contains
@@ -100,7 +105,7 @@ def discovery_loop(spec: AppSpec, names: Names) -> str | None:
     elif discovery is Discovery.DNSSRV:
         peers = f'[list_to_atom("{release}@"++H)||{{_,_,_,H}}<-inet_res:lookup("{names.srv_query()}",in,srv)]'
     elif discovery is Discovery.STATIC:
-        peers = "[" + ",".join(f"'{names.stable_node(i)}'" for i in range(spec.max_replicas)) + "]"
+        peers = static_peers(spec, names)
     else:
         return None
     return (
