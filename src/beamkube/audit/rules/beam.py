@@ -518,8 +518,8 @@ RULES = [
          "OTP 23+ reads the CFS quota, but some 25-27 builds regressed (otp#8450); an explicit +S is certain.",
          WORKLOADS, schedulers_unset),
     Rule("BK905", Severity.ERROR, "beam", "Read-only root filesystem without a writable release directory",
-         "Set RELEASE_TMP (mix), RELX_OUT_FILE_PATH (relx) or RELEASE_MUTABLE_DIR (Distillery) to a path on "
-         "an emptyDir, e.g. /tmp/release with an emptyDir at /tmp.",
+         "Mount an emptyDir at /tmp and set RELEASE_TMP=/tmp/release (mix), RELX_OUT_FILE_PATH=/tmp (relx: it "
+         "must already exist) or RELEASE_MUTABLE_DIR=/tmp/release (Distillery).",
          "The start script writes generated vm.args/sys.config there; on a read-only root the release fails to "
          "boot.",
          PODS, release_dir_read_only),
