@@ -38,10 +38,11 @@ def env_config_map(spec: AppSpec, names: Names) -> dict[str, Any] | None:
     }
 
 
-def cookie_secret(spec: AppSpec, names: Names, cookie: bytes) -> dict[str, Any]:
-    """The cookie Secret built from a value the user supplied (GitOps); its data is never logged."""
+def cookie_secret(spec: AppSpec, names: Names, cookie: bytes, origin: str = "user-supplied") -> dict[str, Any]:
+    """The cookie Secret: from a value the user supplied (GitOps, `--cookie-file`) or, with origin
+    "generated", from a CSPRNG by deploy/the operator. Its data is never logged."""
     secret_meta = metadata(spec, names.cookie_secret, "cookie")
-    secret_meta["annotations"] = {"beamkube.io/cookie": "user-supplied"}
+    secret_meta["annotations"] = {"beamkube.io/cookie": origin}
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -53,7 +54,5 @@ def cookie_secret(spec: AppSpec, names: Names, cookie: bytes) -> dict[str, Any]:
 
 
 def generated_cookie_secret(spec: AppSpec, cookie: bytes) -> dict[str, Any]:
-    """The Secret deploy/the operator create once, with `cookie` from a CSPRNG (never rendered to output)."""
-    body = cookie_secret(spec, Names.of(spec), cookie)
-    body["metadata"]["annotations"] = {"beamkube.io/cookie": "generated"}
-    return body
+    """The Secret deploy/the operator create once (never rendered to output)."""
+    return cookie_secret(spec, Names.of(spec), cookie, origin="generated")
