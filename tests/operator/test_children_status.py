@@ -89,9 +89,20 @@ def test_contains_compares_quantities_by_value_where_the_server_normalises_them(
 
 
 def _workload(ready: int, updated: int, generation: int = 2, observed: int = 2) -> dict[str, Any]:
+    # Ready needs what the engine's rule needs: available replicas and one revision (not only ready ones).
     return {
+        "kind": "StatefulSet",
         "metadata": {"generation": generation},
-        "status": {"readyReplicas": ready, "updatedReplicas": updated, "observedGeneration": observed},
+        "spec": {"replicas": 3},
+        "status": {
+            "replicas": 3,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "updatedReplicas": updated,
+            "observedGeneration": observed,
+            "currentRevision": "kv-1" if updated == 3 else "kv-0",
+            "updateRevision": "kv-1",
+        },
     }
 
 

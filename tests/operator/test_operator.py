@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from beamkube.kube.apply import COOKIE_CHARS
+from beamkube.engine.ownership import COOKIE_CHARS
 from beamkube.kube.resources import DEPLOYMENT, JOB
 from beamkube.operator.children import desired_child, needs_apply
 from beamkube.operator.crd import spec_from_beamapp

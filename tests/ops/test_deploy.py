@@ -100,7 +100,9 @@ def test_redeploy_is_a_no_op(cluster: Running, shop_spec: Path, cli):
     }
     assert after == before
     new_writes = cluster.api.writes()[writes:]
-    assert {w.method for w in new_writes} == {"PATCH"}  # only idempotent applies, no create/delete
+    # The engine compares desired and live as the server stores them: a re-deploy writes nothing at all
+    # (the preflight's server-side dry runs are not writes).
+    assert new_writes == []
 
 
 def test_image_override_rolls_out_new_template_and_new_migration_job(cluster: Running, shop_spec: Path, cli):
@@ -256,13 +258,18 @@ def test_cluster_without_vpa_crds(cluster: Running, shop_spec: Path, cli):
     cluster.api.unregister("autoscaling.k8s.io", "verticalpodautoscalers")
     result = cli("deploy", str(shop_spec))
     assert result.code == 0, result.text  # prune skips APIs the cluster does not serve
-    shop_spec.write_text(shop_spec.read_text() + 'vpa:\n  updateMode: "Off"\n')
+    shop_spec.write_text(shop_spec.read_text().replace("replicas: 2", "replicas: 3") + 'vpa:\n  updateMode: "Off"\n')
+    writes = len(cluster.api.writes())
     result = cli("deploy", str(shop_spec))
     assert result.code == 1
+    # Preflight (discovery) names the missing API before anything is written: the Deployment is not
+    # half-changed (replicas 3) while the VPA is missing.
     assert result.err.splitlines()[-1] + "\n" == (
-        "beamkube: apply VerticalPodAutoscaler shop/shop: not found (404): the cluster does not serve "
-        "autoscaling.k8s.io/v1 verticalpodautoscalers (install its CRDs or drop it from the spec)\n"
+        "beamkube: preflight: the cluster does not serve VerticalPodAutoscaler (autoscaling.k8s.io/v1) "
+        "(install the CRDs or drop it from the spec); nothing was changed\n"
     )
+    assert cluster.api.writes()[writes:] == []
+    assert cluster.api.get("deployments", "shop", "shop")["spec"]["replicas"] == 2
 
 
 def test_dry_run_into_a_missing_namespace(cluster: Running, shop_spec: Path, cli):

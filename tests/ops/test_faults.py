@@ -145,8 +145,9 @@ def test_compacted_history_gives_410_from_the_double(cluster: Running):
 
 
 def test_partial_deploy_then_rerun_completes(cluster: Running, shop_spec: Path, cli, tmp_path: Path, monkeypatch):
-    # The Deployment apply fails past every retry: the deploy stops after config, Services and the Job.
-    cluster.api.fail(status=500, method="PATCH", plural="deployments", times=100)
+    # The Deployment apply fails past every retry (its preflight dry run passed): the deploy stops after
+    # config, Services and the Job.
+    cluster.api.fail(status=500, method="PATCH", plural="deployments", times=100, dry_run=False)
     result = cli("deploy", str(shop_spec))
     assert result.code == 1 and "server error (500)" in result.err
     assert cluster.api.get("configmaps", "shop", "shop-beam") is not None

@@ -60,6 +60,18 @@ import attrs
 import kmock
 import yaml
 
+from tests.support.apischema import (
+    IMMUTABLE,
+    KEY_DEFAULTS,
+    TYPED_PATCH,
+    apply_defaults,
+    canonicalise,
+    crd_undeclared,
+    item_key,
+    list_map_keys,
+    schema_problems,
+)
+
 # --- resource registry -------------------------------------------------------------------------------
 
 
@@ -107,6 +119,9 @@ BUILTIN: tuple[RDef, ...] = (
     RDef("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False),
     RDef("coordination.k8s.io", "v1", "Lease", "leases", status=False),
 )
+
+# (kind, path) of fields a real server defaults whose co-ownership still conflicts (see `Store.apply`).
+DEFAULTED_FIELDS = frozenset({("PriorityClass", ("globalDefault",)), ("PriorityClass", ("preemptionPolicy",))})
 
 SYSTEM_META = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "deletionTimestamp")
 
@@ -211,14 +226,34 @@ def field_match(selector: str | None, obj: dict[str, Any]) -> bool:
 Path_ = tuple[str, ...]
 
 
+LIST_MAP_VERSION = ["1.33"]  # the pretended version whose upstream definitions give list-map keys
+
+
 def leaves(value: Any, prefix: Path_ = ()) -> dict[Path_, Any]:
-    """Leaf paths of a JSON value: dict keys recurse; lists, scalars and empty dicts are leaves."""
+    """Leaf paths of a JSON value: dict keys recurse; list maps (`x-kubernetes-list-type: map` upstream)
+    recurse by entry key (`k:{"name":"beam"}`), as server-side apply owns entries; other lists, scalars and
+    empty dicts are leaves."""
     if isinstance(value, dict) and value:
         out: dict[Path_, Any] = {}
         for key, sub in value.items():
             out.update(leaves(sub, (*prefix, key)))
         return out
+    if isinstance(value, list) and prefix and not prefix[-1].startswith("k:"):
+        keys = list_map_keys(prefix[-1], value, LIST_MAP_VERSION[0])
+        if keys is not None:
+            out = {}
+            for item in value:
+                out.update(leaves(item, (*prefix, item_key(item, keys))) or {(*prefix, item_key(item, keys)): {}})
+            return out
     return {prefix: value} if prefix else {}
+
+
+def _entry(items: list[Any], part: str) -> dict[str, Any] | None:
+    wanted = json.loads(part[2:])
+    for item in items:
+        if isinstance(item, dict) and all(item.get(k, KEY_DEFAULTS.get(k)) == v for k, v in wanted.items()):
+            return item
+    return None
 
 
 def owned_leaves(obj: dict[str, Any], with_status: bool) -> dict[Path_, Any]:
@@ -233,6 +268,9 @@ def owned_leaves(obj: dict[str, Any], with_status: bool) -> dict[Path_, Any]:
 
 def _get_path(obj: Any, path: Path_) -> Any:
     for part in path:
+        if part.startswith("k:") and isinstance(obj, list):
+            obj = _entry(obj, part)
+            continue
         if not isinstance(obj, dict) or part not in obj:
             return None
         obj = obj[part]
@@ -240,27 +278,62 @@ def _get_path(obj: Any, path: Path_) -> Any:
 
 
 def _set_path(obj: dict[str, Any], path: Path_, value: Any) -> None:
-    for part in path[:-1]:
-        nxt = obj.get(part)
-        if not isinstance(nxt, dict):
-            nxt = obj[part] = {}
-        obj = nxt
-    obj[path[-1]] = copy.deepcopy(value)
+    current: Any = obj
+    for i, part in enumerate(path[:-1]):
+        following = path[i + 1]
+        if part.startswith("k:"):
+            item = _entry(current, part)
+            if item is None:
+                item = dict(json.loads(part[2:]))
+                current.append(item)
+            current = item
+            continue
+        nxt = current.get(part)
+        want_list = following.startswith("k:")
+        if want_list and not isinstance(nxt, list):
+            nxt = current[part] = []
+        elif not want_list and not isinstance(nxt, dict):
+            nxt = current[part] = {}
+        current = nxt
+    last = path[-1]
+    if last.startswith("k:"):
+        if _entry(current, last) is None:
+            current.append({**json.loads(last[2:]), **(value if isinstance(value, dict) else {})})
+        return
+    current[last] = copy.deepcopy(value)
 
 
 def _del_path(obj: dict[str, Any], path: Path_) -> None:
-    parents = []
+    parents: list[tuple[Any, Any]] = []
     current: Any = obj
     for part in path[:-1]:
+        if part.startswith("k:") and isinstance(current, list):
+            item = _entry(current, part)
+            if item is None:
+                return
+            parents.append((current, part))
+            current = item
+            continue
         if not isinstance(current, dict) or part not in current:
             return
         parents.append((current, part))
         current = current[part]
+    if isinstance(current, list) and path[-1].startswith("k:"):
+        item = _entry(current, path[-1])
+        if item is not None:
+            current.remove(item)
+        return
     if isinstance(current, dict):
         current.pop(path[-1], None)
+        # A list-map entry left with only its keys was this manager's entry: it goes too.
+        if parents and isinstance(parents[-1][0], list) and str(parents[-1][1]).startswith("k:"):
+            keys = set(json.loads(str(parents[-1][1])[2:]))
+            if set(current) <= keys:
+                parents[-1][0].remove(current)
+                return
         # Drop maps left empty by the removal (SSA does not leave `{}` behind for fields it removed).
         for parent, key in reversed(parents):
-            if parent[key] == {}:
+            if isinstance(parent, dict) and parent[key] in ({}, []):
                 del parent[key]
             else:
                 break
@@ -271,7 +344,7 @@ def fields_v1(paths: list[Path_]) -> dict[str, Any]:
     for path in sorted(paths):
         node = root
         for part in path:
-            node = node.setdefault(f"f:{part}", {})
+            node = node.setdefault(part if part.startswith("k:") else f"f:{part}", {})
     return root
 
 
@@ -337,6 +410,7 @@ class Entry:
     owners: dict[Path_, str] = field(default_factory=dict)  # leaf path → manager
     applied: dict[str, set[Path_]] = field(default_factory=dict)  # SSA manager → paths it applied
     operations: dict[str, str] = field(default_factory=dict)  # manager → Apply | Update
+    co_owners: dict[Path_, set[str]] = field(default_factory=dict)  # other managers that applied the same value
 
 
 @dataclass
@@ -360,6 +434,9 @@ class Store:
         self.subscribers: list[Subscriber] = []
         self.listeners: list[Callable[[], None]] = []  # woken after every change (the fake controller)
         self._ips = itertools.count(10)
+        self.version = "1.33"  # the Kubernetes minor the double pretends to be (schemas, /version)
+        self.crd_schemas: dict[tuple[str, str], dict[str, Any]] = {}  # (group, plural) → openAPIV3Schema
+        self.async_gc = False  # True: a garbage collector (the fake controller) removes dependents later
         for rdef in BUILTIN:
             self.rdefs[(rdef.group, rdef.plural)] = rdef
         self.put(
@@ -414,6 +491,9 @@ class Store:
         by_manager: dict[str, list[Path_]] = {}
         for path, manager in entry.owners.items():
             by_manager.setdefault(manager, []).append(path)
+        for path, managers in entry.co_owners.items():
+            for manager in managers:
+                by_manager.setdefault(manager, []).append(path)
         if by_manager:
             obj["metadata"]["managedFields"] = [
                 {
@@ -463,12 +543,22 @@ class Store:
             if isinstance(pod, dict):
                 pod.setdefault("dnsPolicy", "ClusterFirst")
                 pod.setdefault("schedulerName", "default-scheduler")
-        if rdef.kind == "Deployment":
-            spec.setdefault("progressDeadlineSeconds", 600)
 
     def _finish(self, rdef: RDef, entry: Entry, old: dict[str, Any] | None) -> None:
+        entry.obj = canonicalise(entry.obj)
         meta = entry.obj["metadata"]
         self._defaults(rdef, entry.obj)
+        apply_defaults(rdef.kind, entry.obj)
+        if old is not None:
+            for path in IMMUTABLE.get(rdef.kind, ()):
+                if _get_path(old, path) is not None and _get_path(old, path) != _get_path(entry.obj, path):
+                    raise ApiFailure(
+                        422,
+                        "Invalid",
+                        f'{rdef.kind} "{meta.get("name")}" is invalid: {".".join(path)}: Invalid value: '
+                        "field is immutable",
+                        [{"reason": "FieldValueInvalid", "message": "field is immutable", "field": ".".join(path)}],
+                    )
         if old is None:
             meta["generation"] = 1
         else:
@@ -597,7 +687,11 @@ class Store:
             else:
                 obj.pop("status", None)
         entry = Entry(
-            obj, dict(current.owners), {m: set(p) for m, p in current.applied.items()}, dict(current.operations)
+            canonicalise(obj),
+            dict(current.owners),
+            {m: set(p) for m, p in current.applied.items()},
+            dict(current.operations),
+            {p: set(m) for p, m in current.co_owners.items()},
         )
         self._record_update(entry, before, manager, with_status=status_only or not rdef.status)
         if dry_run:
@@ -679,6 +773,7 @@ class Store:
             if config.get("kind") not in (None, rdef.kind) or config.get("apiVersion") not in (None, rdef.api_version):
                 raise ApiFailure(400, "BadRequest", f"apply body is {config.get('kind')}, the URL is {rdef.plural}")
             with_status = subresource == "status" or not rdef.status
+            config = canonicalise(config)  # the server compares and stores quantities canonically
             wanted = owned_leaves(config, with_status)
             if subresource == "status":
                 wanted = {p: v for p, v in wanted.items() if p[0] == "status"}
@@ -704,11 +799,16 @@ class Store:
                     dict(current.owners),
                     {m: set(p) for m, p in current.applied.items()},
                     dict(current.operations),
+                    {p: set(m) for p, m in current.co_owners.items()},
                 )
             conflicts = []
             for path, value in wanted.items():
                 owner = entry.owners.get(path)
-                if owner is not None and owner != manager and _get_path(entry.obj, path) != value:
+                if owner is None or owner == manager:
+                    continue
+                # Equal values are shared ownership, except fields the server stores as its default: sending one
+                # conflicts with a manager that sent it too (seen on a real 1.28 server, PriorityClass.globalDefault).
+                if _get_path(entry.obj, path) != value or (rdef.kind, path) in DEFAULTED_FIELDS:
                     conflicts.append((path, owner))
             if conflicts and not force:
                 causes = [
@@ -728,12 +828,25 @@ class Store:
                     causes,
                 )
             for path in entry.applied.get(manager, set()) - set(wanted):
-                if entry.owners.get(path) == manager:
+                sharing = entry.co_owners.get(path, set()) - {manager}
+                entry.co_owners.pop(path, None)
+                if entry.owners.get(path) == manager and sharing:
+                    entry.owners[path] = sorted(sharing)[0]  # the other owner keeps the field
+                    if len(sharing) > 1:
+                        entry.co_owners[path] = set(sorted(sharing)[1:])
+                elif entry.owners.get(path) == manager:
                     _del_path(entry.obj, path)
                     entry.owners.pop(path)
+                elif path in entry.co_owners:
+                    entry.co_owners[path].discard(manager)
             for path, value in wanted.items():
+                owner = entry.owners.get(path)
+                if owner is not None and owner != manager and not force and _get_path(entry.obj, path) == value:
+                    entry.co_owners.setdefault(path, set()).add(manager)  # shared: both applied this value
+                    continue
                 _set_path(entry.obj, path, value)
                 entry.owners[path] = manager
+                entry.co_owners.pop(path, None)
             entry.applied[manager] = set(wanted)
             entry.operations[manager] = "Apply"
             result = self._commit(rdef, key, entry, before, dry_run)
@@ -811,10 +924,12 @@ class Fault:
     retry_after: float | None = None
     commit: bool = False  # perform the request, then answer with the error (a lost response)
     hits: int = 0
+    dry_run: bool | None = None  # None: any request; False: only real writes; True: only dry runs
 
-    def matches(self, method: str, plural: str | None, name: str | None) -> bool:
+    def matches(self, method: str, plural: str | None, name: str | None, dry_run: bool = False) -> bool:
         return (
             self.times > 0
+            and (self.dry_run is None or self.dry_run == dry_run)
             and (self.method is None or self.method.upper() == method)
             and (self.plural is None or self.plural == plural)
             and (self.name is None or self.name == name)
@@ -875,6 +990,7 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
     watch_gones: int = 0  # answer the next N watches with a 410 Gone ERROR event
     open_watches: int = 0
     ignore_label_selectors: bool = False  # behave like kmock's emulator (a server that widens lists)
+    validate: bool = True  # check writes against the pretended version's upstream schemas
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -889,6 +1005,15 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
             subresources=["status"] if rdef.status else [],
         )
 
+    async def _serve_server_version(self, request: Any) -> Any:
+        major, minor = self.store.version.split(".")
+        return {
+            "major": major,
+            "minor": minor,
+            "gitVersion": f"v{major}.{minor}.0",
+            "platform": "linux/amd64",
+        }
+
     async def _serve_version(self, request: Any) -> Any:
         # kmock answers /api/v1 with groupVersion "/v1"; clients expect "v1" for the core group.
         doc = await super()._serve_version(request)
@@ -898,12 +1023,23 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
 
     # scripting API
     def register(
-        self, group: str, version: str, kind: str, plural: str, *, namespaced: bool = True, status: bool = True
+        self,
+        group: str,
+        version: str,
+        kind: str,
+        plural: str,
+        *,
+        namespaced: bool = True,
+        status: bool = True,
+        schema: dict[str, Any] | None = None,
     ) -> RDef:
-        """Serve a custom resource (e.g. the operator's CRD) with the same semantics as built-ins."""
+        """Serve a custom resource (e.g. the operator's CRD) with the same semantics as built-ins; with its
+        structural `schema` (openAPIV3Schema), applies naming undeclared fields are rejected."""
         rdef = RDef(group, version, kind, plural, namespaced, status)
         with self.store.lock:
             self.store.rdefs[(group, plural)] = rdef
+            if schema is not None:
+                self.store.crd_schemas[(group, plural)] = schema
         self._declare(rdef)
         return rdef
 
@@ -925,9 +1061,11 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
         message: str = "injected fault",
         retry_after: float | None = None,
         commit: bool = False,
+        dry_run: bool | None = None,
     ) -> Fault:
-        """Answer the next `times` matching requests with `status` (commit=True: do the write first)."""
-        fault = Fault(status, method, plural, name, times, reason, message, retry_after, commit)
+        """Answer the next `times` matching requests with `status` (commit=True: do the write first;
+        dry_run=False: only real writes, True: only server-side dry runs)."""
+        fault = Fault(status, method, plural, name, times, reason, message, retry_after, commit, dry_run=dry_run)
         self.faults.append(fault)
         return fault
 
@@ -994,7 +1132,8 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
         def record(status: int) -> None:
             self.log.append(Logged(method, path, params, plural, namespace, name, sub, content_type, status))
 
-        fault = next((f for f in self.faults if f.matches(method, plural, name)), None)
+        is_dry = params.get("dryRun") == "All"
+        fault = next((f for f in self.faults if f.matches(method, plural, name, is_dry)), None)
         if fault is not None:
             fault.times -= 1
             fault.hits += 1
@@ -1063,17 +1202,26 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
         if method == "POST":
             if not isinstance(body, dict):
                 raise ApiFailure(400, "BadRequest", "body must be a JSON object")
+            self._validate(rdef, body, params, apply=False)
             return 201, store.create(rdef, namespace, body, manager, dry_run)
         assert name is not None
         if method == "PUT":
             if not isinstance(body, dict):
                 raise ApiFailure(400, "BadRequest", "body must be a JSON object")
+            if sub is None:
+                self._validate(rdef, body, params, apply=False)
             return 200, store.replace(rdef, namespace, name, body, manager, subresource=sub, dry_run=dry_run)
         if method == "PATCH":
             if content_type.startswith("application/apply-patch"):
                 if "fieldManager" not in params:
                     raise ApiFailure(422, "Invalid", "fieldManager is required for apply requests")
                 config = body if isinstance(body, dict) else yaml.safe_load(request.raw)
+                if sub is None:
+                    self._validate(rdef, config, params, apply=True)
+                    trial, _ = store.apply(
+                        rdef, namespace, name, config, manager, force=params.get("force") == "true", dry_run=True
+                    )
+                    self._validate(rdef, trial, params, apply=False, whole=True)
                 obj, created = store.apply(
                     rdef,
                     namespace,
@@ -1092,6 +1240,31 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
             propagation = params.get("propagationPolicy") or options.get("propagationPolicy") or "Background"
             return 200, store.delete(rdef, namespace, name, propagation=propagation, dry_run=dry_run)
         raise ApiFailure(405, "MethodNotAllowed", f"{method} is not supported")
+
+    def _validate(
+        self, rdef: RDef, body: dict[str, Any], params: dict[str, str], *, apply: bool, whole: bool = False
+    ) -> None:
+        """Answer like the pretended version's API server: undeclared fields in an apply are a typed-patch
+        failure (HTTP 500 on 1.28), in a create/update with fieldValidation=Strict a 400; other schema
+        violations of the resulting object a 422."""
+        if not self.validate:
+            return
+        where = f'{rdef.kind} "{(body.get("metadata") or {}).get("name", "")}"'
+        crd = self.store.crd_schemas.get((rdef.group, rdef.plural))
+        if crd is not None:
+            undeclared, other = crd_undeclared(crd, body), []
+        else:
+            undeclared, other = schema_problems({**body, "apiVersion": rdef.api_version, "kind": rdef.kind},
+                                                self.store.version)  # fmt: skip
+        if whole:
+            undeclared = []  # defaults and server fields of the merged object were checked as the body
+        if undeclared and apply:
+            raise ApiFailure(500, "InternalError", f"{TYPED_PATCH} ({rdef.api_version}, Kind={rdef.kind}) "
+                             f"{'; '.join(undeclared)}")  # fmt: skip
+        if undeclared and params.get("fieldValidation") == "Strict":
+            raise ApiFailure(400, "BadRequest", f"strict decoding error: {'; '.join(undeclared)}")
+        if other and (whole or not apply):
+            raise ApiFailure(422, "Invalid", f"{where} is invalid: {'; '.join(other)}")
 
     async def _watch(
         self, raw: Any, group: str, plural: str, namespace: str | None, params: dict[str, str]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from beamkube.kube.apply import COOKIE_CHARS, new_cookie
+from beamkube.engine.ownership import COOKIE_CHARS, new_cookie
 
 
 def test_cookies_are_alphanumeric_fixed_length_and_distinct() -> None:

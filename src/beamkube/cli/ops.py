@@ -30,7 +30,12 @@ KUBECONFIG_OPT = typer.Option(None, "--kubeconfig", help="Kubeconfig file (defau
 CONTEXT_OPT = typer.Option(None, "--context", help="Kubeconfig context (default: the current context).")
 NAMESPACE_OPT = typer.Option(None, "-n", "--namespace", help="Namespace (default: the spec's namespace).")
 WAIT_OPT = typer.Option(True, "--wait/--no-wait", help="Wait for the rollout to complete.")
-TIMEOUT_OPT = typer.Option(300.0, "--timeout", min=0.1, help="Seconds to wait for the rollout.")
+TIMEOUT_OPT = typer.Option(
+    300.0, "--timeout", min=0.1, help="Seconds to wait for migration Jobs and the rollout, together."
+)
+KUBE_VERSION_OPT = typer.Option(
+    None, "--kube-version", metavar="X.Y", help="Render for this Kubernetes version (default: the server's)."
+)
 
 
 class StatusFormat(str, Enum):
@@ -67,18 +72,25 @@ def _run(
     namespace: str | None,
     work: Callable[[KubeClient, Plan], Awaitable[T]],
     image: str | None = None,
+    kube_version: str | None = None,
 ) -> T:
+    """Load the spec, connect, read the server's version once, render for it, run `work`."""
     import asyncio
 
     from beamkube.kube.config import Target
-    from beamkube.ops.common import connect, load_plan
+    from beamkube.ops.common import connect, load_spec_with, plan_for
 
-    plan = load_plan(spec_path, namespace=namespace, image=image)
-    client = connect(Target(kubeconfig=kubeconfig, context=context, namespace=namespace), plan)
+    override = None
+    if kube_version is not None:
+        from beamkube.render import parse_kube_version
+
+        override = parse_kube_version(kube_version)
+    spec = load_spec_with(spec_path, namespace=namespace, image=image)
+    client = connect(Target(kubeconfig=kubeconfig, context=context, namespace=namespace), spec)
 
     async def main() -> T:
         async with client:
-            return await work(client, plan)
+            return await work(client, await plan_for(client, spec, override))
 
     return asyncio.run(main())
 
@@ -90,8 +102,12 @@ def deploy_command(
     force_conflicts: bool = typer.Option(
         False, "--force-conflicts", help="Take over fields another field manager owns (server-side apply force)."
     ),
+    retry_migrations: bool = typer.Option(
+        False, "--retry-migrations", help="Run a migration Job again when its last run failed (same image)."
+    ),
     wait: bool = WAIT_OPT,
     timeout: float = TIMEOUT_OPT,
+    kube_version: str | None = KUBE_VERSION_OPT,
     kubeconfig: Path | None = KUBECONFIG_OPT,
     context: str | None = CONTEXT_OPT,
     namespace: str | None = NAMESPACE_OPT,
@@ -99,14 +115,29 @@ def deploy_command(
     """Apply the app to the cluster (server-side apply), run migrations, prune, wait for the rollout."""
     from beamkube.ops.deploy import DeployOptions, deploy
 
-    options = DeployOptions(force_conflicts=force_conflicts, dry_run=dry_run, wait=wait, timeout=timeout)
+    options = DeployOptions(
+        force_conflicts=force_conflicts,
+        dry_run=dry_run,
+        wait=wait,
+        timeout=timeout,
+        retry_migrations=retry_migrations,
+    )
     progress = _progress()
-    _run(spec_path, kubeconfig, context, namespace, lambda c, p: deploy(c, p, options, _out, progress), image)
+    _run(
+        spec_path,
+        kubeconfig,
+        context,
+        namespace,
+        lambda c, p: deploy(c, p, options, _out, progress),
+        image,
+        kube_version,
+    )
 
 
 def status_command(
     spec_path: Path = SPEC_ARG,
     output: StatusFormat = typer.Option(StatusFormat.table, "-o", "--output", help="table or json."),
+    kube_version: str | None = KUBE_VERSION_OPT,
     kubeconfig: Path | None = KUBECONFIG_OPT,
     context: str | None = CONTEXT_OPT,
     namespace: str | None = NAMESPACE_OPT,
@@ -116,7 +147,7 @@ def status_command(
 
     from beamkube.ops.status import collect, format_table
 
-    doc: dict[str, Any] = _run(spec_path, kubeconfig, context, namespace, collect)
+    doc: dict[str, Any] = _run(spec_path, kubeconfig, context, namespace, collect, kube_version=kube_version)
     if output is StatusFormat.json:
         typer.echo(json.dumps(doc, indent=2, sort_keys=True))
     else:
@@ -128,6 +159,7 @@ def diff_command(
     image: str | None = typer.Option(None, "--image", help="Override the spec's image."),
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when deploy would change something."),
     force_conflicts: bool = typer.Option(False, "--force-conflicts", help="Dry-run with forced ownership."),
+    kube_version: str | None = KUBE_VERSION_OPT,
     kubeconfig: Path | None = KUBECONFIG_OPT,
     context: str | None = CONTEXT_OPT,
     namespace: str | None = NAMESPACE_OPT,
@@ -135,7 +167,15 @@ def diff_command(
     """Show what deploy would change (server-side dry run; server-set fields ignored, Secret values masked)."""
     from beamkube.ops.diff import compute, summary
 
-    result = _run(spec_path, kubeconfig, context, namespace, lambda c, p: compute(c, p, force=force_conflicts), image)
+    result = _run(
+        spec_path,
+        kubeconfig,
+        context,
+        namespace,
+        lambda c, p: compute(c, p, force=force_conflicts),
+        image,
+        kube_version,
+    )
     for _desc, text in result.changes:
         typer.echo(text, nl=False)
     typer.echo(summary(result), err=True)

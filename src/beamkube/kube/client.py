@@ -25,7 +25,7 @@ from typing import Any
 
 from beamkube.kube.config import Resolved, Target, resolve
 from beamkube.kube.errors import ApiError, ClusterUnreachable, Gone, NotFound, error_class, is_retryable
-from beamkube.kube.resources import ResourceType, describe, resource_of
+from beamkube.kube.resources import ResourceType, describe, resource_for, resource_of
 from beamkube.kube.retry import DEFAULT, RetryPolicy
 
 FIELD_MANAGER = "beamkube"
@@ -48,7 +48,7 @@ def _status_error(status: int, reason_phrase: str, body: bytes, content_type: st
             message = str(doc.get("message") or "")
             details = doc.get("details") or {}
             causes = [c for c in details.get("causes") or [] if isinstance(c, dict)]
-    cls = error_class(status, reason, causes)
+    cls = error_class(status, reason, causes, message)
     return cls(status, reason, message, what=what, causes=causes)
 
 
@@ -156,6 +156,11 @@ class KubeClient:
             await self._sleep(self.policy.delay(attempt, _retry_after(response.headers.get("retry-after"))))
 
     # --- verbs ----------------------------------------------------------------------------------
+
+    async def get_path(self, path: str, *, what: str) -> dict[str, Any]:
+        """GET a non-resource path (`/version`, discovery documents) with the same retries and errors."""
+        result: dict[str, Any] = await self._send("GET", path, what=what)
+        return result
 
     def _ns(self, rt: ResourceType, namespace: str | None) -> str | None:
         return (namespace or self.namespace) if rt.namespaced else None
@@ -326,12 +331,22 @@ class KubeClient:
                     obj = event.get("object") or {}
                     if kind == "ERROR":
                         code = int(obj.get("code") or 500)
-                        raise error_class(code, str(obj.get("reason") or ""), [])(
+                        raise error_class(code, str(obj.get("reason") or ""), [], str(obj.get("message") or ""))(
                             code, str(obj.get("reason") or ""), str(obj.get("message") or ""), what=what
                         )
                     yield kind, obj
         except httpx2.TransportError as exc:
             raise ClusterUnreachable(f"{what}: stream broke ({exc.__class__.__name__})") from None
+
+
+async def list_objects(
+    client: KubeClient, api_version: str, kind: str, namespace: str | None = None
+) -> list[dict[str, Any]]:
+    """Every object of a kind, in `namespace` or (None) in all namespaces: the generic listing for callers that
+    know only apiVersion/kind (e.g. `audit --cluster`). Raises UnknownKind for a kind nobody can address."""
+    rt = resource_for(api_version, kind)
+    items, _ = await client.list(rt, namespace, all_namespaces=namespace is None)
+    return items
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -343,4 +358,4 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-__all__ = ["APPLY_PATCH", "FIELD_MANAGER", "JSON_PATCH", "MERGE_PATCH", "Gone", "KubeClient"]
+__all__ = ["APPLY_PATCH", "FIELD_MANAGER", "JSON_PATCH", "MERGE_PATCH", "Gone", "KubeClient", "list_objects"]

@@ -127,8 +127,21 @@ class ServerError(ApiError):
     label = "server error"
 
 
-def error_class(status: int, reason: str, causes: list[dict[str, Any]]) -> type[ApiError]:
-    """The ApiError subclass for an HTTP status (and, for 409, the Status reason and causes)."""
+class SchemaRejected(ServerError):
+    """500 whose Status says the typed patch could not be built: the body names a field the server's schema
+    does not declare (e.g. `lifecycle.preStop.sleep` before Kubernetes 1.30). An answer, never retried."""
+
+    label = "rejected by the server's schema"
+
+
+TYPED_PATCH_FAILURE = "failed to create typed patch object"
+
+
+def error_class(status: int, reason: str, causes: list[dict[str, Any]], message: str = "") -> type[ApiError]:
+    """The ApiError subclass for an HTTP status (and, for 409, the Status reason and causes; for 500, whether
+    the message says the typed patch failed)."""
+    if status == 500 and TYPED_PATCH_FAILURE in message:
+        return SchemaRejected
     if status == 409:
         if reason == "AlreadyExists":
             return AlreadyExists
@@ -152,8 +165,9 @@ def error_class(status: int, reason: str, causes: list[dict[str, Any]]) -> type[
 
 
 def is_retryable(error: ApiError) -> bool:
-    """409 races, 429 and 5xx are worth another try; ownership conflicts and existing objects are answers."""
-    if isinstance(error, FieldManagerConflict | AlreadyExists):
+    """409 races, 429 and 5xx are worth another try; ownership conflicts, existing objects and schema rejections
+    are answers (400 and 422 are never retried either)."""
+    if isinstance(error, FieldManagerConflict | AlreadyExists | SchemaRejected):
         return False
     return isinstance(error, Conflict | TooManyRequests | ServerError)
 
@@ -166,3 +180,14 @@ class RolloutFailed(KubeError):
 
 class RolloutTimeout(RolloutFailed):
     """A rollout did not finish within the timeout."""
+
+
+class UnsupportedServer(KubeError):
+    """The API server is older than the oldest Kubernetes version beamkube renders for."""
+
+    exit_code = 2
+
+
+class PreflightFailed(KubeError):
+    """Something the plan needs is missing on the cluster, or the server rejects part of it; nothing was
+    written."""

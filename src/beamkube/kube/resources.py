@@ -1,8 +1,8 @@
 """Where each kind lives in the API: apiVersion/kind → plural, scope and URL paths.
 
 Role: pure (no I/O). beamkube addresses objects as plain dicts, so it needs the REST path of each kind. The
-kinds beamkube renders or reads are listed here; any other built-in kind is looked up in lightkube's bundled
-models (imported lazily), which is how the operator can apply kinds this table does not know.
+kinds beamkube renders or reads come from `beamkube.kinds`; any other built-in kind is looked up in lightkube's
+bundled models (imported lazily), and custom resources are `register`ed (or found by discovery).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from beamkube.kinds import BY_KIND, KINDS
 from beamkube.kube.errors import UnknownKind
-from beamkube.render.order import KIND_ORDER
 
 
 @dataclass(frozen=True)
@@ -44,60 +44,32 @@ def _rt(api_version: str, kind: str, plural: str, namespaced: bool = True) -> Re
     return ResourceType(api_version, kind, plural, namespaced)
 
 
-NAMESPACE = _rt("v1", "Namespace", "namespaces", False)
-POD = _rt("v1", "Pod", "pods")
-EVENT = _rt("v1", "Event", "events")
-SECRET = _rt("v1", "Secret", "secrets")
-PVC = _rt("v1", "PersistentVolumeClaim", "persistentvolumeclaims")
-DEPLOYMENT = _rt("apps/v1", "Deployment", "deployments")
-STATEFULSET = _rt("apps/v1", "StatefulSet", "statefulsets")
-REPLICASET = _rt("apps/v1", "ReplicaSet", "replicasets")
-CONTROLLER_REVISION = _rt("apps/v1", "ControllerRevision", "controllerrevisions")
-JOB = _rt("batch/v1", "Job", "jobs")
-
-KNOWN: tuple[ResourceType, ...] = (
-    NAMESPACE,
-    POD,
-    EVENT,
-    SECRET,
-    PVC,
-    _rt("v1", "ConfigMap", "configmaps"),
-    _rt("v1", "Service", "services"),
-    _rt("v1", "ServiceAccount", "serviceaccounts"),
-    _rt("v1", "LimitRange", "limitranges"),
-    _rt("v1", "Endpoints", "endpoints"),
-    DEPLOYMENT,
-    STATEFULSET,
-    REPLICASET,
-    CONTROLLER_REVISION,
-    JOB,
-    _rt("batch/v1", "CronJob", "cronjobs"),
-    _rt("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
-    _rt("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
-    _rt("autoscaling.k8s.io/v1", "VerticalPodAutoscaler", "verticalpodautoscalers"),
-    _rt("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
-    _rt("networking.k8s.io/v1", "Ingress", "ingresses"),
-    _rt("rbac.authorization.k8s.io/v1", "Role", "roles"),
-    _rt("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
-    _rt("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", False),
-    _rt("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", False),
-    _rt("scheduling.k8s.io/v1", "PriorityClass", "priorityclasses", False),
-    _rt("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False),
-    _rt("coordination.k8s.io/v1", "Lease", "leases"),
-)
+# Where each kind lives comes from the one table of kinds; lightkube's models cover any other built-in kind.
+KNOWN: tuple[ResourceType, ...] = tuple(_rt(k.api_version, k.kind, k.plural, k.namespaced) for k in KINDS)
 _BY_KIND = {(rt.api_version, rt.kind): rt for rt in KNOWN}
 _REGISTERED: dict[tuple[str, str], ResourceType] = {}
 
-# The kinds deploy may prune and destroy may delete: what beamkube renders, minus Secrets (the cookie) and
-# PVCs (data), which are never pruned, nor Namespaces and CRDs. Callers sort with render.order.
-NEVER_PRUNED = frozenset({"Namespace", "CustomResourceDefinition", "Secret", "PersistentVolumeClaim"})
-PRUNABLE_KINDS: tuple[str, ...] = tuple(kind for kind in KIND_ORDER if kind not in NEVER_PRUNED)
+
+def _known(kind: str) -> ResourceType:
+    row = BY_KIND[kind]
+    return _BY_KIND[(row.api_version, row.kind)]
 
 
-def prunable_types() -> list[ResourceType]:
-    """ResourceTypes of PRUNABLE_KINDS, in the order listed."""
-    by_kind = {rt.kind: rt for rt in KNOWN}
-    return [by_kind[kind] for kind in PRUNABLE_KINDS]
+NAMESPACE = _known("Namespace")
+POD = _known("Pod")
+EVENT = _known("Event")
+SECRET = _known("Secret")
+PVC = _known("PersistentVolumeClaim")
+DEPLOYMENT = _known("Deployment")
+STATEFULSET = _known("StatefulSet")
+REPLICASET = _known("ReplicaSet")
+CONTROLLER_REVISION = _known("ControllerRevision")
+JOB = _known("Job")
+
+
+def type_of(kind: str) -> ResourceType:
+    """The ResourceType of a kind in the table of kinds (KeyError otherwise)."""
+    return _known(kind)
 
 
 def register(rt: ResourceType) -> ResourceType:

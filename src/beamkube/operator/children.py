@@ -1,28 +1,26 @@
-"""What the operator wants each child to look like, and whether the live object already does.
+"""What the operator adds to each child: ownership of its BeamApp. Comparing and stamping is the engine's.
 
-Role: pure (no I/O). Each rendered object gets an ownerReference to its BeamApp (namespaced children: the
-garbage collector deletes them with the BeamApp) or owner labels (cluster-scoped ones, which cannot have a
-namespaced owner; the operator deletes those itself), plus an annotation with a digest of the desired
-object. A child needs a write only if the live object lacks a desired field or value, or carries another
-digest (a field was removed from the desired object, which a subset test cannot see). So a resync that finds
-everything in place writes nothing.
+Role: pure (no I/O). Namespaced children get an ownerReference to their BeamApp (the garbage collector deletes
+them with it); cluster-scoped ones, which cannot have a namespaced owner, get owner labels (the operator
+deletes those itself). `desired_child` is the decorated object stamped by `engine.apply.stamp`, and
+`needs_apply`/`contains` are the engine's comparison, so `deploy` and the operator decide "write or not" alike.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from typing import Any
 
+from beamkube.engine.apply import APPLIED_HASH, needs_apply, stamp
+from beamkube.engine.compare import matches
+from beamkube.kinds import BY_KIND
 from beamkube.operator import GROUP, KIND, VERSION
 
-APPLIED_HASH = "beamkube.io/applied-hash"
 OWNER_NAMESPACE = "beamkube.io/owner-namespace"
 OWNER_NAME = "beamkube.io/owner-name"
-CLUSTER_SCOPED_KINDS = frozenset(
-    {"PriorityClass", "ClusterRole", "ClusterRoleBinding", "Namespace", "CustomResourceDefinition"}
-)
+CLUSTER_SCOPED_KINDS = frozenset(k.kind for k in BY_KIND.values() if not k.namespaced)
+
+__all__ = ["APPLIED_HASH", "contains", "decorate", "desired_child", "needs_apply", "owned_by", "owner_reference"]
 
 
 def owner_reference(app: dict[str, Any]) -> dict[str, Any]:
@@ -37,13 +35,8 @@ def owner_reference(app: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def digest(obj: dict[str, Any]) -> str:
-    text = json.dumps(obj, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def desired_child(obj: dict[str, Any], app: dict[str, Any]) -> dict[str, Any]:
-    """`obj` as the operator applies it: owned by `app` and stamped with its own digest."""
+def decorate(obj: dict[str, Any], app: dict[str, Any]) -> dict[str, Any]:
+    """`obj` owned by `app`: an ownerReference, or owner labels for cluster-scoped kinds."""
     child = copy.deepcopy(obj)
     meta = child.setdefault("metadata", {})
     if child.get("kind") in CLUSTER_SCOPED_KINDS:
@@ -53,61 +46,17 @@ def desired_child(obj: dict[str, Any], app: dict[str, Any]) -> dict[str, Any]:
         meta["labels"] = dict(sorted(labels.items()))
     else:
         meta["ownerReferences"] = [owner_reference(app)]
-    annotations = dict(meta.get("annotations") or {})
-    annotations.pop(APPLIED_HASH, None)
-    meta["annotations"] = annotations
-    annotations[APPLIED_HASH] = digest(child)
-    meta["annotations"] = dict(sorted(annotations.items()))
     return child
 
 
-QUANTITY_KEYS = frozenset({"cpu", "memory", "storage", "ephemeral-storage"})
-TARGET_QUANTITY_KEYS = frozenset({"averageValue", "value"})  # HPA metric targets
+def desired_child(obj: dict[str, Any], app: dict[str, Any]) -> dict[str, Any]:
+    """`obj` as the operator applies it: owned by `app` and stamped with its own digest."""
+    return stamp(decorate(obj, app))
 
 
-def contains(live: Any, wanted: Any, path: tuple[str, ...] = ()) -> bool:
-    """Whether `live` holds everything `wanted` says (extra live fields, e.g. server defaults, are fine).
-    Quantities compare by value: the API server stores `0.5` as `500m` and `2000` as `2k`."""
-    if isinstance(wanted, dict):
-        if not isinstance(live, dict):
-            return False
-        return all(key in live and contains(live[key], value, (*path, key)) for key, value in wanted.items())
-    if isinstance(wanted, list):
-        if not isinstance(live, list) or len(live) != len(wanted):
-            return False
-        return all(contains(a, b, path) for a, b in zip(live, wanted, strict=True))
-    if isinstance(wanted, bool) or isinstance(live, bool):
-        return live is wanted
-    if _is_quantity(path) and live != wanted:
-        return _same_quantity(live, wanted)
-    if isinstance(wanted, int | float) and isinstance(live, int | float):
-        return float(live) == float(wanted)
-    return bool(live == wanted)
-
-
-def _is_quantity(path: tuple[str, ...]) -> bool:
-    if not path:
-        return False
-    return path[-1] in QUANTITY_KEYS or (path[-1] in TARGET_QUANTITY_KEYS and path[-2:-1] == ("target",))
-
-
-def _same_quantity(live: Any, wanted: Any) -> bool:
-    from beamkube.quantity import parse_quantity
-
-    try:
-        return parse_quantity(live) == parse_quantity(wanted)
-    except (ValueError, ArithmeticError):
-        return False
-
-
-def needs_apply(desired: dict[str, Any], live: dict[str, Any] | None) -> bool:
-    if live is None:
-        return True
-    live_hash = ((live.get("metadata") or {}).get("annotations") or {}).get(APPLIED_HASH)
-    if live_hash != desired["metadata"]["annotations"][APPLIED_HASH]:
-        return True
-    body = {k: v for k, v in desired.items() if k != "status"}
-    return not contains(live, body)
+def contains(live: Any, wanted: Any) -> bool:
+    """Whether `live` holds everything `wanted` says, as the server compares (see `engine.compare`)."""
+    return matches(wanted, live)
 
 
 def owned_by(obj: dict[str, Any], app: dict[str, Any]) -> bool:

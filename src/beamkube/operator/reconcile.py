@@ -1,9 +1,10 @@
 """Reconcile one BeamApp: render it, apply the children that differ, create the cookie, prune, report status.
 
-Role: network I/O (through `beamkube.kube.client.KubeClient`). Level-triggered and idempotent: the same
-BeamApp reconciled twice writes nothing the second time, and a reconcile interrupted at any point (operator
-restarted) is completed by the next one. Reads come before every write: a child is applied only when the live
-object lacks what is desired (`children.needs_apply`), the status is patched only when it differs.
+Role: network I/O (through `beamkube.kube.client.KubeClient`). The pass itself is `engine.reconcile`, the one
+`deploy` runs; this edge adds ownership (ownerReferences / owner labels), the status conditions, the memory
+of completed migration Jobs and the cluster-scoped prune. Level-triggered and idempotent: the same BeamApp
+reconciled twice writes nothing the second time. Live objects come from the watch-fed `kube.cache.Cache`
+when the runner gives one (reads per no-op resync do not grow with the number of children), else from GETs.
 
 An invalid spec is not an exception to retry: it becomes the Degraded condition carrying the message
 `beamkube render` would print (`parse_spec`'s `SpecError`), and nothing is applied.
@@ -17,29 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from beamkube.engine.prune import prunable_types
 from beamkube.errors import SpecError
-from beamkube.kube.apply import ensure_cookie_secret, prune
+from beamkube.kube.cache import Cache
 from beamkube.kube.client import KubeClient
 from beamkube.kube.errors import KubeError
-from beamkube.kube.resources import ResourceType, prunable_types, register, resource_of
+from beamkube.kube.resources import ResourceType, register, resource_of
 from beamkube.operator import GROUP, KIND, PLURAL, VERSION
-from beamkube.operator.children import (
-    CLUSTER_SCOPED_KINDS,
-    OWNER_NAME,
-    OWNER_NAMESPACE,
-    desired_child,
-    needs_apply,
-    owned_by,
-)
+from beamkube.operator.children import CLUSTER_SCOPED_KINDS, OWNER_NAME, OWNER_NAMESPACE, decorate, owned_by
 from beamkube.operator.crd import spec_from_beamapp
 from beamkube.operator.status import Observation, build_status, status_differs
-from beamkube.render import render
-from beamkube.render.order import KIND_ORDER, apply_key
 from beamkube.spec.load import parse_spec
-from beamkube.spec.model import AppSpec
 
 log = logging.getLogger("beamkube.operator")
-JOB_RANK = KIND_ORDER.index("Job")
 
 BEAMAPP = register(ResourceType(f"{GROUP}/{VERSION}", KIND, PLURAL, True))
 
@@ -73,20 +64,58 @@ class Reconciler:
     """Reconciles BeamApps with one client. `pruned_once` remembers apps pruned since this process started,
     so a restarted operator prunes each app once even when its generation did not change."""
 
-    def __init__(self, client: KubeClient, clock: Callable[[], str] = now_rfc3339) -> None:
+    def __init__(
+        self,
+        client: KubeClient,
+        clock: Callable[[], str] = now_rfc3339,
+        *,
+        cache: Cache | None = None,
+        kube_version: tuple[int, int] | None = None,
+    ) -> None:
         self.client = client
+        self.cache = cache
+        self.kube_version = kube_version
         self.clock = clock
         self.pruned_once: set[str] = set()
         self.prune_pending: set[str] = set()
         # Called with (app, status) after every reconcile; the controller uses it to ignore the echo event.
         self.status_written: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
 
+    async def read(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        """The live object: from the watch-fed cache when it covers the kind, else a GET."""
+        meta = obj["metadata"]
+        informer = self.cache.informer(str(obj["apiVersion"]), str(obj["kind"])) if self.cache else None
+        if informer is not None:
+            return informer.get(meta.get("namespace"), str(meta["name"]))
+        return await self.client.get_or_none(resource_of(obj), str(meta["name"]), meta.get("namespace"))
+
+    async def _list(self, rt: ResourceType, namespace: str, selector: str) -> list[dict[str, Any]]:
+        informer = self.cache.informer(rt.api_version, rt.kind) if self.cache else None
+        if informer is None:
+            items, _ = await self.client.list(rt, namespace, label_selector=selector)
+            return items
+        from beamkube.engine.ownership import INSTANCE_LABEL
+
+        app = selector.split(f"{INSTANCE_LABEL}=", 1)[-1].split(",", 1)[0]
+        return [
+            o
+            for o in informer.objects.values()
+            if o["metadata"].get("namespace") == namespace
+            and (o["metadata"].get("labels") or {}).get(INSTANCE_LABEL) == app
+        ]
+
     async def reconcile(self, app: dict[str, Any]) -> Outcome:
-        """Reconcile the BeamApp `app` names. It is read again first: the watch cache may be behind a delete,
-        and applying children of a deleted BeamApp would re-create what the garbage collector just removed."""
+        """Reconcile the BeamApp `app` names. It is read again first (from the cache when there is one): the
+        queued body may be behind a delete, and applying children of a deleted BeamApp would re-create what
+        the garbage collector just removed."""
+        from beamkube.engine.plan import build_plan
+        from beamkube.engine.reconcile import Hooks, Options
+        from beamkube.engine.reconcile import reconcile as run_engine
+        from beamkube.engine.server import render_version
+
         outcome = Outcome()
         cached = app["metadata"]
-        fresh = await self.client.get_or_none(BEAMAPP, cached["name"], cached.get("namespace"))
+        fresh = await self.read({"apiVersion": BEAMAPP.api_version, "kind": KIND, "metadata": cached})
         if fresh is None or (fresh.get("metadata") or {}).get("deletionTimestamp"):
             outcome.gone = True
             return outcome
@@ -102,69 +131,67 @@ class Reconciler:
             observation = Observation(generation=generation, spec_error=str(exc))
             await self._write_status(app, observation, outcome)
             return outcome
-        rendered = render(spec)
-        desired = [desired_child(obj, app) for obj in rendered.objects]
-        workload_live: dict[str, Any] | None = None
-        apply_error: str | None = None
+        plan = build_plan(spec, await render_version(self.client, self.kube_version))
         uid = str(meta.get("uid"))
         if not live_status:
             # Status first for a BeamApp nobody has reconciled: "no status" then always means "nothing
             # applied yet", so such an app needs no prune (18 LISTs saved per new app).
-            first = Observation(generation=generation, spec=spec, workload_kind=rendered.workload_kind)
+            first = Observation(generation=generation, spec=spec, workload_kind=plan.workload_kind)
             live_status = app["status"] = await self._write_status(app, first, outcome)
             self.pruned_once.add(uid)
         # A failed prune stays pending: the status written below already carries the new generation.
         if uid not in self.pruned_once or live_status.get("observedGeneration") != generation:
             self.prune_pending.add(uid)
-        job_names = {o["metadata"]["name"] for o in desired if o["kind"] == "Job"}
-        completed = sorted(set(live_status.get("completedJobs") or []) & job_names)
-        waiting_job: str | None = None
-        failed_job: str | None = None
+        job_names = {o["metadata"]["name"] for o in plan.jobs}
+        completed = frozenset(set(live_status.get("completedJobs") or []) & job_names)
+        prune_now = uid in self.prune_pending
+        hooks = Hooks(read=self.read, check=lambda want, live: self._check_owner(want, live, app))
+        # force: the operator is the controller of its children; hand edits are reverted like any drift.
+        options = Options(force=True, prune=prune_now, completed_jobs=completed, owner_uid=uid, lister=self._list)
+        apply_error: str | None = None
+        result = None
         try:
-            await self._ensure_cookie(spec, outcome)  # before the pods that mount it
-            for obj in desired:
-                name = obj["metadata"]["name"]
-                is_workload = obj["kind"] == rendered.workload_kind and name == spec.name
-                if obj["kind"] == "Job":
-                    if name in completed:
-                        continue  # ran once for this template; never again, even after its TTL removed it
-                    state = _job_state(await self._converge(obj, app, outcome))
-                    if state == "Complete":
-                        completed.append(name)
-                    elif state == "Failed":
-                        failed_job = failed_job or name
-                    else:
-                        waiting_job = waiting_job or name
-                elif (waiting_job or failed_job) and apply_key(obj)[0] > JOB_RANK:
-                    # Like `beamkube deploy`: migrations finish before the workload (and what targets it) changes.
-                    if is_workload:
-                        workload_live = await self.client.get_or_none(resource_of(obj), name, spec.namespace)
-                else:
-                    live = await self._converge(obj, app, outcome)
-                    if is_workload:
-                        workload_live = live
-            if uid in self.prune_pending and not (waiting_job or failed_job):
-                await self._prune(spec, app, desired, outcome)
+            result = await run_engine(self.client, plan, hooks, options, decorate=lambda o: decorate(o, app))
+            outcome.writes += result.writes
+            outcome.pruned.extend(result.pruned)
+            if self.cache is not None:
+                for applied in result.applied:
+                    informer = self.cache.informer(str(applied.live.get("apiVersion")), str(applied.live.get("kind")))
+                    if applied.wrote and informer is not None:
+                        informer.remember(applied.live)
+            if prune_now and not result.gated:
+                await self._prune_cluster_scoped(plan.objects, app, outcome)
                 self.pruned_once.add(uid)
                 self.prune_pending.discard(uid)
         except KubeError as exc:
             apply_error = str(exc)
             outcome.error = apply_error
+        main = (plan.workload_kind, spec.name)
+        workload_live = result.workloads.get(main) if result is not None else None
+        if result is not None and main not in result.workloads:
+            workload_live = await self.read(decorate(plan.workload, app))
         observation = Observation(
             generation=generation,
             spec=spec,
-            workload_kind=rendered.workload_kind,
+            workload_kind=plan.workload_kind,
             workload=workload_live,
             apply_error=apply_error,
-            waiting_job=waiting_job,
-            failed_job=failed_job,
-            completed_jobs=completed,
+            waiting_job=result.waiting_job if result else None,
+            failed_job=result.failed_job if result else None,
+            completed_jobs=result.completed_jobs if result else sorted(completed),
         )
         status = await self._write_status(app, observation, outcome)
         outcome.ready = apply_error is None and any(
             c["type"] == "Ready" and c["status"] == "True" for c in status["conditions"]
         )
         return outcome
+
+    def _check_owner(self, want: dict[str, Any], live: dict[str, Any] | None, app: dict[str, Any]) -> None:
+        if live is not None and want["kind"] in CLUSTER_SCOPED_KINDS and not owned_by(live, app):
+            raise OwnershipConflict(
+                f"{want['kind']} {want['metadata']['name']} exists and is not owned by {app_source(app)}; "
+                "rename the app or delete that object"
+            )
 
     async def refresh_status(
         self, app: dict[str, Any], previous: dict[str, Any] | None, workload: dict[str, Any]
@@ -189,37 +216,14 @@ class Reconciler:
         await self._write_status({**app, "status": previous}, observation, Outcome())
         return True
 
-    async def _converge(self, obj: dict[str, Any], app: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
-        rt = resource_of(obj)
-        meta = obj["metadata"]
-        live = await self.client.get_or_none(rt, meta["name"], meta.get("namespace"))
-        if live is not None and obj["kind"] in CLUSTER_SCOPED_KINDS and not owned_by(live, app):
-            raise OwnershipConflict(
-                f"{obj['kind']} {meta['name']} exists and is not owned by {app_source(app)}; "
-                "rename the app or delete that object"
-            )
-        if not needs_apply(obj, live):
-            assert live is not None
-            return live
-        outcome.writes += 1
-        # force: the operator is the controller of its children; hand edits are reverted like any drift.
-        return await self.client.apply(obj, force=True)
-
-    async def _ensure_cookie(self, spec: AppSpec, outcome: Outcome) -> None:
-        """The cookie Secret, created once with random bytes by the helper `deploy` uses (never rewritten)."""
-        if await ensure_cookie_secret(self.client, spec) == "created":
-            outcome.writes += 1
-
-    async def _prune(self, spec: AppSpec, app: dict[str, Any], desired: list[dict[str, Any]], outcome: Outcome) -> None:
-        """Delete this BeamApp's children that are no longer rendered: namespaced ones with `deploy`'s prune
-        (restricted to children of this BeamApp's uid), cluster-scoped ones (which `prune` never touches) by
-        their owner labels. Never Secrets or PVCs."""
-        uid = str(app["metadata"]["uid"])
-        deleted = await prune(self.client, spec.name, spec.namespace, desired, owner_uid=uid)
-        wanted = {(o["kind"], o["metadata"]["name"]) for o in desired}
-        for rt in prunable_types():
-            if rt.namespaced:
-                continue
+    async def _prune_cluster_scoped(
+        self, objects: list[dict[str, Any]], app: dict[str, Any], outcome: Outcome
+    ) -> None:
+        """Cluster-scoped children (which the engine's namespaced prune never touches) no longer rendered,
+        found by their owner labels. Never Secrets or PVCs (those are namespaced and never prunable)."""
+        deleted = []
+        wanted = {(o["kind"], o["metadata"]["name"]) for o in objects}
+        for rt in prunable_types(namespaced=False):
             items, _ = await self.client.list(rt, label_selector=_owner_selector(app))
             for item in items:
                 name = str(item["metadata"]["name"])
@@ -246,9 +250,7 @@ class Reconciler:
         """After a BeamApp is deleted: delete its cluster-scoped children (no ownerReference can reach them)."""
         app = {"metadata": {"namespace": namespace, "name": name}}
         deleted = []
-        for rt in prunable_types():
-            if rt.namespaced:
-                continue
+        for rt in prunable_types(namespaced=False):
             items, _ = await self.client.list(rt, label_selector=_owner_selector(app))
             for item in items:
                 if owned_by(item, app) and await self.client.delete(rt, item["metadata"]["name"]):
@@ -260,9 +262,7 @@ class Reconciler:
         """Cluster-scoped children whose BeamApp no longer exists (deleted while no operator was running):
         each candidate's owner is confirmed gone with a GET before its child is deleted."""
         deleted = []
-        for rt in prunable_types():
-            if rt.namespaced:
-                continue
+        for rt in prunable_types(namespaced=False):
             items, _ = await self.client.list(rt, label_selector=f"{OWNER_NAMESPACE},{OWNER_NAME}")
             for item in items:
                 labels = item["metadata"].get("labels") or {}
@@ -272,14 +272,6 @@ class Reconciler:
                 if await self.client.delete(rt, item["metadata"]["name"]):
                     deleted.append(f"{rt.kind} {item['metadata']['name']}")
         return deleted
-
-
-def _job_state(job: dict[str, Any]) -> str:
-    """Complete, Failed or Running, from a Job's conditions."""
-    for condition in (job.get("status") or {}).get("conditions") or []:
-        if condition.get("status") == "True" and condition.get("type") in ("Complete", "Failed"):
-            return str(condition["type"])
-    return "Running"
 
 
 def _owner_selector(app: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from beamkube.engine.assess import assess_workload
 from beamkube.render.names import Names
 from beamkube.spec.model import AppSpec, Identity
 
@@ -75,7 +76,10 @@ def build_status(obs: Observation, previous: dict[str, Any] | None, now: str) ->
         return _ordered(status)
     spec = obs.spec
     want = desired_replicas(spec)
-    ready, seen = workload_progress(obs.workload)
+    ready, _seen = workload_progress(obs.workload)
+    # The same rule as `deploy`'s rollout wait: observedGeneration, updated and available replicas for at least
+    # the replicas the app runs (HPA minimum), updateRevision, ProgressDeadlineExceeded → Degraded.
+    assessment = assess_workload(obs.workload, want) if obs.workload is not None else None
     status["readyReplicas"] = ready
     status["replicas"] = want
     status["workload"] = f"{obs.workload_kind}/{spec.name}" if obs.workload_kind else spec.name
@@ -103,7 +107,14 @@ def build_status(obs: Observation, previous: dict[str, Any] | None, now: str) ->
             "Progressing": ("False", "ApplyFailed", obs.apply_error),
             "Degraded": ("True", "ApplyFailed", obs.apply_error),
         }
-    elif seen and ready >= want and _updated(obs.workload, want):
+    elif assessment is not None and assessment.failed:
+        message = f"{status['workload']}: {assessment.line}"
+        conditions = {
+            "Ready": ("False", assessment.reason or "RolloutFailed", message),
+            "Progressing": ("False", assessment.reason or "RolloutFailed", message),
+            "Degraded": ("True", assessment.reason or "RolloutFailed", message),
+        }
+    elif assessment is not None and assessment.done:
         conditions = {
             "Ready": ("True", "AllReplicasReady", f"{ready}/{want} replicas ready"),
             "Progressing": ("False", "RolloutComplete", "the workload runs the latest spec"),
@@ -117,13 +128,6 @@ def build_status(obs: Observation, previous: dict[str, Any] | None, now: str) ->
         }
     status["conditions"] = _conditions(conditions, previous, obs.generation, now)
     return _ordered(status)
-
-
-def _updated(workload: dict[str, Any] | None, want: int) -> bool:
-    """All wanted pods run the newest template (updatedReplicas when the controller reports it)."""
-    status = (workload or {}).get("status") or {}
-    updated = status.get("updatedReplicas")
-    return updated is None or int(updated) >= want
 
 
 def _conditions(

@@ -1,16 +1,17 @@
-"""What every cluster command shares: the spec with CLI overrides, the rendered objects, the client.
+"""What every cluster command shares: the spec with CLI overrides, the plan for the server's version, the client.
 
-Role: reads the spec file (I/O) and builds a `KubeClient` (no request yet). `--namespace` and `--image`
-override the spec before rendering, so every rendered object, name and label agrees with the override.
+Role: reads the spec file (I/O) and builds a `KubeClient` (no request yet); `plan_for` reads the server's
+/version once (through `engine.server`). `--namespace` and `--image` override the spec before rendering, so
+every rendered object, name and label agrees with the override.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from beamkube.engine.plan import Plan, build_plan
 from beamkube.errors import UsageError
 from beamkube.kube.client import KubeClient
 from beamkube.kube.config import Target
@@ -18,34 +19,10 @@ from beamkube.spec.model import AppSpec
 
 IMAGE_PATTERN = re.compile(r"^[^\s]+$")
 
-
-@dataclass(frozen=True)
-class Plan:
-    """The spec after overrides and its rendered objects (in apply order)."""
-
-    spec: AppSpec
-    objects: list[dict[str, Any]]
-    workload_kind: str
-
-    @property
-    def workload(self) -> dict[str, Any]:
-        return next(o for o in self.objects if o["kind"] == self.workload_kind)
-
-    @property
-    def selector(self) -> str:
-        """Label selector of the app's BEAM pods (the workload's selector)."""
-        labels = self.workload["spec"]["selector"]["matchLabels"]
-        return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+__all__ = ["Plan", "connect", "load_spec_with", "plan_for"]
 
 
-def load_plan(
-    spec_path: Path,
-    *,
-    namespace: str | None = None,
-    image: str | None = None,
-    kube_version: tuple[int, int] | None = None,
-) -> Plan:
-    from beamkube.render import DEFAULT_KUBE_VERSION, render
+def load_spec_with(spec_path: Path, *, namespace: str | None = None, image: str | None = None) -> AppSpec:
     from beamkube.spec import load_spec
 
     spec = load_spec(spec_path)
@@ -61,10 +38,16 @@ def load_plan(
     if updates:
         # Re-validate rather than model_copy: cross-field rules must still hold for the overridden spec.
         spec = AppSpec.model_validate({**spec.model_dump(mode="python", by_alias=True, exclude_unset=True), **updates})
-    rendered = render(spec, kube_version=kube_version or DEFAULT_KUBE_VERSION)
-    return Plan(spec=spec, objects=rendered.objects, workload_kind=rendered.workload_kind)
+    return spec
 
 
-def connect(target: Target, plan: Plan) -> KubeClient:
+async def plan_for(client: KubeClient, spec: AppSpec, kube_version: tuple[int, int] | None = None) -> Plan:
+    """Render for the server's Kubernetes version (or `kube_version`), refusing too old a server."""
+    from beamkube.engine.server import render_version
+
+    return build_plan(spec, await render_version(client, kube_version))
+
+
+def connect(target: Target, spec: AppSpec) -> KubeClient:
     """A client whose default namespace is the (overridden) spec's namespace."""
-    return KubeClient.connect(target, default_namespace=plan.spec.namespace)
+    return KubeClient.connect(target, default_namespace=spec.namespace)

@@ -1,31 +1,33 @@
-"""`beamkube deploy`: render, server-side apply in order, cookie once, migrations first, prune, wait.
+"""`beamkube deploy`: the engine's pass with a terminal edge: progress lines, blocking waits, exit codes.
 
-Role: network I/O. The order of steps is what makes a re-run after Ctrl-C or a failure safe (idempotent):
-1. the namespace exists (created when missing and allowed);
-2. the cookie Secret is created if missing, never touched when present;
-3. everything ranked before the workload (config, Services, RBAC, migration Jobs) is applied;
-4. each migration Job is awaited: a failed migration stops the deploy before the workload changes;
-5. the workload and what targets it (HPA, Ingress, ...) are applied;
-6. objects beamkube created for this app and no longer rendered are pruned;
-7. the rollout is awaited with a progress line; a timeout prints pod states and events and fails.
-Every step converges from any partial state: apply is declarative, create-if-missing tolerates "already
-exists", Jobs are named by a digest of their template (same spec → same Job, already complete), and prune only
-removes what the current render no longer contains.
+Role: network I/O. The steps are `engine.reconcile`'s; this edge adds what a command needs:
+1. preflight before any write: every API served, the namespace there (created when missing), a server-side
+   dry run of the whole plan (schema of the server's version, immutable fields, ownership conflicts);
+2. the namespace is created when missing;
+3. the engine's pass: cookie once, everything up to the gate, each migration Job awaited within `--timeout`
+   (a failed one stops the deploy before the workload changes; `--retry-migrations` runs it again), then the
+   workloads and what targets them, then prune;
+4. every workload's rollout is awaited with `engine.assess`'s rule (HPA minimum, available replicas,
+   updateRevision, ProgressDeadlineExceeded → failed) within what is left of `--timeout`.
+Every step converges from any partial state, so a re-run after Ctrl-C or a failure completes the job.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from beamkube.kube.apply import ApplyResult, apply_one, ensure_cookie_secret, prune
+from beamkube.engine.apply import Applied
+from beamkube.engine.plan import Plan
+from beamkube.engine.preflight import preflight
+from beamkube.engine.reconcile import Hooks, Options, reader_for, reconcile
 from beamkube.kube.client import KubeClient
-from beamkube.kube.errors import Forbidden, NotFound
-from beamkube.kube.resources import NAMESPACE, describe
-from beamkube.ops.common import Plan
+from beamkube.kube.errors import AlreadyExists
 from beamkube.ops.rollout import Out, ProgressLine, wait_job, wait_rollout
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+# Kept for callers of the old name: the apply results are the engine's.
+ApplyResult = Applied
 
 
 @dataclass
@@ -33,39 +35,30 @@ class DeployOptions:
     force_conflicts: bool = False
     dry_run: bool = False
     wait: bool = True
-    timeout: float = 300.0
-    job_timeout: float | None = None  # default: the Job's activeDeadlineSeconds + slack
+    timeout: float = 300.0  # one budget for migration Jobs and the rollout
     prune: bool = True
+    retry_migrations: bool = False
 
 
 @dataclass
 class DeployResult:
-    applied: list[ApplyResult] = field(default_factory=list)
+    applied: list[Applied] = field(default_factory=list)
     cookie: str = ""
     pruned: list[str] = field(default_factory=list)
     namespace_created: bool = False
     rollout: str = ""
 
 
-async def ensure_namespace(client: KubeClient, name: str, *, dry_run: bool) -> bool:
-    """Create the namespace when it is missing; True when it was (or would be) created."""
+async def create_namespace(client: KubeClient, name: str) -> bool:
+    body = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "beamkube"}},
+    }
     try:
-        if await client.get_or_none(NAMESPACE, name) is not None:
-            return False
-    except Forbidden:
-        return False  # namespace-scoped credentials cannot read namespaces; assume it exists
-    if not dry_run:
-        body = {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "beamkube"}},
-        }
-        from beamkube.kube.errors import AlreadyExists
-
-        try:
-            await client.create(body)
-        except AlreadyExists:
-            return False
+        await client.create(body)
+    except AlreadyExists:
+        return False
     return True
 
 
@@ -75,64 +68,55 @@ async def deploy(
     spec = plan.spec
     ns = spec.namespace
     result = DeployResult()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + options.timeout
     mode = " (server dry run)" if options.dry_run else ""
-    out(f"Deploying {spec.name} to namespace {ns} ({client.context or 'in-cluster'}){mode}")
-    result.namespace_created = await ensure_namespace(client, ns, dry_run=options.dry_run)
-    if result.namespace_created:
-        out(f"  Namespace {ns} {'would be created' if options.dry_run else 'created'}")
-    result.cookie = await ensure_cookie_secret(client, spec, dry_run=options.dry_run)
-    out(f"  Secret {ns}/{spec.cookie_secret_name} {_cookie_words(result.cookie)}")
+    version = f"Kubernetes {plan.kube_version[0]}.{plan.kube_version[1]}"
+    out(f"Deploying {spec.name} to namespace {ns} ({client.context or 'in-cluster'}, {version}){mode}")
+    exists = await preflight(client, plan.objects, ns, force=options.force_conflicts)
+    if not exists:
+        result.namespace_created = options.dry_run or await create_namespace(client, ns)
+        if result.namespace_created:
+            out(f"  Namespace {ns} {'would be created' if options.dry_run else 'created'}")
 
-    first_workload = next(i for i, o in enumerate(plan.objects) if o["kind"] in WORKLOAD_KINDS)
-    before, after = plan.objects[:first_workload], plan.objects[first_workload:]
+    def left() -> float:
+        # Never below a moment: a spent budget still looks once, so the timeout report shows the real state.
+        return max(0.05, deadline - loop.time())
 
-    async def apply_all(objects: list[dict[str, Any]]) -> None:
-        for obj in objects:
-            try:
-                applied = await apply_one(client, obj, force=options.force_conflicts, dry_run=options.dry_run)
-            except NotFound:
-                if options.dry_run and result.namespace_created:
-                    # The server cannot dry-run into a namespace that does not exist yet.
-                    out(f"  {describe(obj)} would be created")
-                    continue
-                raise
-            result.applied.append(applied)
-            out(f"  {applied.description} {applied.action}{' (dry run)' if options.dry_run else ''}")
+    async def job_done(job: dict[str, Any], _live: dict[str, Any] | None) -> str:
+        await wait_job(
+            client, job["metadata"]["name"], ns, timeout=left(), progress=progress, out=out, budget=options.timeout
+        )
+        return "complete"
 
-    await apply_all(before)
-    if not options.dry_run:
-        for job in (o for o in before if o["kind"] == "Job"):
-            deadline = options.job_timeout or float(job["spec"].get("activeDeadlineSeconds") or 600) + 60
-            await wait_job(client, job["metadata"]["name"], ns, timeout=deadline, progress=progress, out=out)
-            out(f"  Job {ns}/{job['metadata']['name']} complete")
-    await apply_all(after)
-
-    if options.prune:
-        result.pruned = await prune(client, spec.name, ns, plan.objects, dry_run=options.dry_run)
-        for text in result.pruned:
-            out(f"  {text} {'would be pruned' if options.dry_run else 'pruned'}")
-
+    engine_options = Options(
+        force=options.force_conflicts,
+        dry_run=options.dry_run,
+        prune=options.prune,
+        retry_failed_jobs=options.retry_migrations,
+        namespace_absent=not exists,
+    )
+    hooks = Hooks(read=reader_for(client), job_state=job_done, out=out)
+    done = await reconcile(client, plan, hooks, engine_options)
+    result.applied, result.pruned, result.cookie = done.applied, done.pruned, done.cookie
     if options.dry_run or not options.wait:
         return result
-    workload = plan.workload
-    final = await wait_rollout(
-        client,
-        workload["kind"],
-        workload["metadata"]["name"],
-        ns,
-        timeout=options.timeout,
-        progress=progress,
-        out=out,
-        selector=plan.selector,
-    )
-    result.rollout = final.line
-    out(f"Rollout complete: {final.line}")
+    lines = []
+    for (kind, name), _live in done.workloads.items():
+        final = await wait_rollout(
+            client,
+            kind,
+            name,
+            ns,
+            timeout=left(),
+            progress=progress,
+            out=out,
+            selector=plan.selector,
+            min_replicas=done.hpa_minimums.get((kind, name)),
+            budget=options.timeout,
+        )
+        lines.append(final.line)
+    result.rollout = "; ".join(lines)
+    out(f"Rollout complete: {result.rollout}")
     return result
 
-
-def _cookie_words(state: str) -> str:
-    return {
-        "created": "created (random cookie)",
-        "exists": "exists (kept)",
-        "would create": "would be created (random cookie)",
-    }.get(state, state)

@@ -1,7 +1,7 @@
 """`beamkube destroy`: delete what beamkube created for the app, in reverse apply order.
 
 Role: network I/O. What is deleted: namespaced objects carrying both `app.kubernetes.io/managed-by=beamkube`
-and `app.kubernetes.io/instance=<app>` (see `kube.apply.find_owned`), plus the cluster-scoped objects the
+and `app.kubernetes.io/instance=<app>` (see `engine.prune.find_owned`), plus the cluster-scoped objects the
 spec renders (a PriorityClass) when they carry those labels. Kept unless `--delete-data`: the app's
 PersistentVolumeClaims and the cookie Secret beamkube generated (annotation `beamkube.io/cookie`), because a
 later deploy onto the same volumes should find the same cluster identity, and remote shells or peers outside
@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from beamkube.kube.apply import COOKIE_ANNOTATION, INSTANCE_LABEL, find_owned, owned_by_beamkube
+from beamkube.engine.ownership import COOKIE_ANNOTATION, INSTANCE_LABEL, owned_by_beamkube
+from beamkube.engine.prune import find_owned
 from beamkube.kube.client import KubeClient
 from beamkube.kube.resources import PVC, SECRET, describe, resource_of
 from beamkube.ops.common import Plan

@@ -14,7 +14,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from beamkube.kube.apply import find_owned, object_key
+from beamkube.engine.apply import stamp
+from beamkube.engine.ownership import object_key
+from beamkube.engine.prune import find_owned
 from beamkube.kube.client import KubeClient
 from beamkube.kube.errors import FieldManagerConflict, NotFound
 from beamkube.kube.resources import SECRET, describe, resource_of
@@ -30,7 +32,11 @@ SERVER_METADATA = (
     "deletionTimestamp",
     "deletionGracePeriodSeconds",
 )
-SERVER_ANNOTATIONS = ("deployment.kubernetes.io/revision", "kubectl.kubernetes.io/last-applied-configuration")
+SERVER_ANNOTATIONS = (
+    "deployment.kubernetes.io/revision",
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "beamkube.io/applied-hash",  # a digest of the applied object: the rest of the diff already shows the change
+)
 
 
 def clean(obj: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +95,8 @@ def render_diff(description: str, live: dict[str, Any] | None, wanted: dict[str,
 async def compute(client: KubeClient, plan: Plan, *, force: bool = False) -> DiffResult:
     result = DiffResult()
     spec = plan.spec
-    for obj in plan.objects:
+    for rendered in plan.objects:
+        obj = stamp(rendered)  # exactly what deploy would apply
         desc = describe(obj)
         meta = obj["metadata"]
         live = await client.get_or_none(resource_of(obj), meta["name"], meta.get("namespace"))

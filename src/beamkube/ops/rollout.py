@@ -1,9 +1,8 @@
 """Rollout progress, waiting, and the report printed when a rollout or a migration Job fails.
 
-Role: the `*_progress` functions are pure (object → Progress); `wait_*` and `failure_report` do network I/O.
+Role: `progress_of` and `describe_pod` are pure; `wait_*` and `failure_report` do network I/O.
 Waiting follows the object through list + watch (`kube.watch.follow`), so a dropped watch or a 410 Gone costs a
-re-list, never a missed update. Done means what `kubectl rollout status` means: the controller has observed
-the latest generation and every replica runs the new template and is available.
+re-list, never a missed update. Done is `engine.assess`'s rule, the one the operator's Ready condition uses.
 """
 
 from __future__ import annotations
@@ -11,108 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from beamkube.engine.assess import Assessment, assess_workload, job_state
 from beamkube.kube.client import KubeClient
 from beamkube.kube.errors import KubeError, RolloutFailed, RolloutTimeout
 from beamkube.kube.resources import DEPLOYMENT, EVENT, JOB, POD, STATEFULSET, ResourceType
 from beamkube.kube.watch import follow
 
-
-@dataclass(frozen=True)
-class Progress:
-    """`state` is complete, progressing or failed; `line` is the one-line progress text."""
-
-    state: str
-    line: str
-    desired: int = 0
-    updated: int = 0
-    ready: int = 0
-    available: int = 0
-    generation: int = 0
-    observed: int = 0
-
-    @property
-    def done(self) -> bool:
-        return self.state == "complete"
-
-    @property
-    def failed(self) -> bool:
-        return self.state == "failed"
+Progress = Assessment  # the progress of a rollout is the engine's assessment of the workload
 
 
-def _ints(obj: dict[str, Any]) -> tuple[int, int, int]:
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    generation = int((obj.get("metadata") or {}).get("generation") or 0)
-    observed = int(status.get("observedGeneration") or 0)
-    desired = int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1)
-    return desired, generation, observed
-
-
-def deployment_progress(obj: dict[str, Any]) -> Progress:
-    status = obj.get("status") or {}
-    desired, generation, observed = _ints(obj)
-    updated = int(status.get("updatedReplicas") or 0)
-    ready = int(status.get("readyReplicas") or 0)
-    available = int(status.get("availableReplicas") or 0)
-    total = int(status.get("replicas") or 0)
-    line = (
-        f"{obj['kind']} {obj['metadata'].get('namespace')}/{obj['metadata']['name']}: "
-        f"{updated}/{desired} updated, {ready}/{desired} ready, {available}/{desired} available "
-        f"(generation {generation}, observed {observed})"
-    )
-    for cond in status.get("conditions") or []:
-        if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
-            return Progress(
-                "failed",
-                line + ": progress deadline exceeded",
-                desired,
-                updated,
-                ready,
-                available,
-                generation,
-                observed,
-            )
-    done = observed >= generation and updated == desired and total == desired and available == desired
-    state = "complete" if done else "progressing"
-    return Progress(state, line, desired, updated, ready, available, generation, observed)
-
-
-def statefulset_progress(obj: dict[str, Any]) -> Progress:
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    desired, generation, observed = _ints(obj)
-    updated = int(status.get("updatedReplicas") or 0)
-    ready = int(status.get("readyReplicas") or 0)
-    available = int(status.get("availableReplicas") or ready)
-    partition = int(((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition") or 0)
-    line = (
-        f"StatefulSet {obj['metadata'].get('namespace')}/{obj['metadata']['name']}: "
-        f"{updated}/{desired} updated, {ready}/{desired} ready, {available}/{desired} available "
-        f"(generation {generation}, observed {observed})"
-    )
-    if partition > 0:
-        rolled = updated >= max(0, desired - partition)
-    else:
-        rolled = updated == desired and status.get("currentRevision") == status.get("updateRevision")
-    done = observed >= generation and rolled and ready == desired and int(status.get("replicas") or 0) == desired
-    return Progress(
-        "complete" if done else "progressing", line, desired, updated, ready, available, generation, observed
-    )
-
-
-def progress_of(obj: dict[str, Any]) -> Progress:
-    return statefulset_progress(obj) if obj.get("kind") == "StatefulSet" else deployment_progress(obj)
-
-
-def job_state(obj: dict[str, Any]) -> str:
-    """complete, failed or running."""
-    for cond in (obj.get("status") or {}).get("conditions") or []:
-        if cond.get("status") == "True" and cond.get("type") == "Complete":
-            return "complete"
-        if cond.get("status") == "True" and cond.get("type") == "Failed":
-            return "failed"
-    return "running"
+def progress_of(obj: dict[str, Any], min_replicas: int | None = None) -> Assessment:
+    return assess_workload(obj, min_replicas)
 
 
 Out = Callable[[str], None]
@@ -151,8 +61,11 @@ async def wait_rollout(
     progress: ProgressLine,
     out: Out,
     selector: str,
+    min_replicas: int | None = None,
+    budget: float | None = None,
 ) -> Progress:
-    """Wait for the workload's rollout; on failure or timeout print the report and raise."""
+    """Wait for the workload's rollout (`min_replicas`: the HPA's minimum); on failure or timeout print the
+    report and raise."""
     rt = STATEFULSET if kind == "StatefulSet" else DEPLOYMENT
     last: Progress | None = None
     try:
@@ -163,7 +76,7 @@ async def wait_rollout(
                     if obj is None:
                         progress.finish()
                         raise KubeError(f"{kind} {namespace}/{name} disappeared while waiting for its rollout")
-                    last = progress_of(obj)
+                    last = progress_of(obj, min_replicas)
                     progress.update(last.line)
                     if last.done:
                         progress.finish()
@@ -177,11 +90,18 @@ async def wait_rollout(
     summary = last.line if last else f"{kind} {namespace}/{name}: no status yet"
     if last is not None and last.failed:
         raise RolloutFailed(f"rollout failed: {summary}")
-    raise RolloutTimeout(f"rollout not complete after {timeout:g}s: {summary}")
+    raise RolloutTimeout(f"rollout not complete after {budget or timeout:g}s: {summary}")
 
 
 async def wait_job(
-    client: KubeClient, name: str, namespace: str, *, timeout: float, progress: ProgressLine, out: Out
+    client: KubeClient,
+    name: str,
+    namespace: str,
+    *,
+    timeout: float,
+    progress: ProgressLine,
+    out: Out,
+    budget: float | None = None,
 ) -> None:
     """Wait until the Job completes; print its pods and events and raise when it fails or times out."""
     state = "running"
@@ -204,7 +124,9 @@ async def wait_job(
     await failure_report(client, namespace, f"job-name={name}", {name}, out)
     if state == "failed":
         raise RolloutFailed(f"Job {namespace}/{name} failed; the workload was not updated")
-    raise RolloutTimeout(f"Job {namespace}/{name} not complete after {timeout:g}s; the workload was not updated")
+    raise RolloutTimeout(
+        f"Job {namespace}/{name} not complete after {budget or timeout:g}s; the workload was not updated"
+    )
 
 
 def describe_pod(pod: dict[str, Any]) -> str:

@@ -104,7 +104,9 @@ async def collect(client: KubeClient, plan: Plan, now: datetime.datetime | None 
     live = await client.get_or_none(rt, workload["metadata"]["name"], spec.namespace)
     if live is None:
         raise KubeError(f"{plan.workload_kind} {spec.namespace}/{spec.name} not found: is {spec.name} deployed here?")
-    progress = progress_of(live)
+    from beamkube.engine.assess import hpa_minimums
+
+    progress = progress_of(live, hpa_minimums(plan.objects).get((plan.workload_kind, live['metadata']['name'])))
     pods, _ = await client.list(POD, spec.namespace, label_selector=plan.selector)
     annotations = live["metadata"].get("annotations") or {}
     status = live.get("status") or {}

@@ -10,30 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-KIND_ORDER = [
-    "Namespace",
-    "CustomResourceDefinition",
-    "PriorityClass",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "LimitRange",
-    "ServiceAccount",
-    "Role",
-    "RoleBinding",
-    "Secret",
-    "ConfigMap",
-    "PersistentVolumeClaim",
-    "Service",
-    "NetworkPolicy",
-    "PodDisruptionBudget",
-    "Job",
-    "Deployment",
-    "StatefulSet",
-    "HorizontalPodAutoscaler",
-    "VerticalPodAutoscaler",
-    "CronJob",
-    "Ingress",
-]
+from beamkube.kinds import APPLY_ORDER
+
+# The order lives in the one table of kinds (beamkube.kinds); render reads it like every other layer.
+KIND_ORDER = list(APPLY_ORDER)
 _RANK = {kind: index for index, kind in enumerate(KIND_ORDER)}
 
 

@@ -1,0 +1,134 @@
+"""A watch-fed cache of objects, one informer per kind (as controller-runtime's informers do).
+
+Role: network I/O (one paginated LIST, then one long-lived WATCH per kind, through `KubeClient`). Each
+`Informer` keeps {(namespace, name): object} for its kind and label selector: it lists once, then follows the
+watch from the list's resourceVersion (bookmarks keep that version fresh), resumes a stream the server ended,
+and re-lists only on 410 Gone or a broken connection. Readers look objects up in memory, so the cost of
+reading N objects of K kinds is K lists and K watches, not N×K GETs.
+
+`remember(obj)` records an object a write just returned: a reader right after the write sees it even before
+its watch event arrives (events carrying an older resourceVersion never replace a newer object).
+Generic: it knows Kubernetes (resourceVersions, 410), not beamkube.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from beamkube.kube.client import KubeClient
+from beamkube.kube.errors import ApiError, ClusterUnreachable, Gone, is_retryable
+from beamkube.kube.resources import ResourceType
+
+log = logging.getLogger("beamkube.kube.cache")
+Key = tuple[str, str]
+
+
+def _rv(obj: dict[str, Any]) -> int:
+    try:
+        return int((obj.get("metadata") or {}).get("resourceVersion") or 0)
+    except ValueError:  # resourceVersions are opaque; the API server's are integers, treat others as unknown
+        return 0
+
+
+class Informer:
+    def __init__(self, client: KubeClient, rt: ResourceType, label_selector: str | None = None) -> None:
+        self.client, self.rt, self.label_selector = client, rt, label_selector
+        self.objects: dict[Key, dict[str, Any]] = {}
+        self.synced = asyncio.Event()
+        self.version = ""
+        self.lists = 0
+        self.watches = 0
+
+    def key(self, obj: dict[str, Any]) -> Key:
+        meta = obj.get("metadata") or {}
+        return (str(meta.get("namespace") or "") if self.rt.namespaced else "", str(meta.get("name")))
+
+    def get(self, namespace: str | None, name: str) -> dict[str, Any] | None:
+        return self.objects.get(((namespace or "") if self.rt.namespaced else "", name))
+
+    def remember(self, obj: dict[str, Any]) -> None:
+        key = self.key(obj)
+        held = self.objects.get(key)
+        if held is None or _rv(obj) >= _rv(held):
+            self.objects[key] = obj
+
+    async def _list(self) -> None:
+        items, self.version = await self.client.list(
+            self.rt, None, label_selector=self.label_selector, all_namespaces=True
+        )
+        self.lists += 1
+        self.objects = {self.key(item): item for item in items}
+        self.synced.set()
+
+    async def run(self) -> None:
+        """List, then watch forever (cancel the task to stop)."""
+        failures = 0
+        await self._list()
+        while True:
+            try:
+                self.watches += 1
+                events = 0
+                async for kind, obj in self.client.watch(
+                    self.rt,
+                    None,
+                    resource_version=self.version,
+                    label_selector=self.label_selector,
+                    timeout_seconds=300,
+                ):
+                    failures = 0
+                    events += 1
+                    self.version = str((obj.get("metadata") or {}).get("resourceVersion") or self.version)
+                    if kind == "BOOKMARK":
+                        continue
+                    if kind == "DELETED":
+                        self.objects.pop(self.key(obj), None)
+                    else:
+                        held = self.objects.get(self.key(obj))
+                        if held is None or _rv(obj) >= _rv(held):
+                            self.objects[self.key(obj)] = obj
+                if events == 0:
+                    await asyncio.sleep(0.05)  # a server that ends streams at once is not hammered
+            except Gone:
+                await self._list()  # our version was compacted away: a fresh, complete state
+            except (ClusterUnreachable, ApiError) as exc:
+                if isinstance(exc, ApiError) and not is_retryable(exc):
+                    raise
+                failures += 1
+                log.warning("watch %s: %s", self.rt.plural, exc)
+                await asyncio.sleep(min(30.0, 0.2 * 2**failures))
+                with contextlib.suppress(ClusterUnreachable, ApiError):
+                    await self._list()
+
+
+class Cache:
+    """Informers for several kinds; `start()` returns once every initial list is in."""
+
+    def __init__(self, client: KubeClient, kinds: list[tuple[ResourceType, str | None]]) -> None:
+        self.informers = {(rt.api_version, rt.kind): Informer(client, rt, selector) for rt, selector in kinds}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def informer(self, api_version: str, kind: str) -> Informer | None:
+        return self.informers.get((api_version, kind))
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.ensure_future(i.run()) for i in self.informers.values()]
+        synced = asyncio.ensure_future(asyncio.gather(*(i.synced.wait() for i in self.informers.values())))
+        pending: list[asyncio.Future[Any]] = [synced, *self._tasks]
+        await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        if not synced.done():
+            synced.cancel()
+            failed = next(t for t in self._tasks if t.done())
+            await self.stop()
+            failed.result()  # raises the informer's error (e.g. 403 on its first list)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    def requests(self) -> int:
+        return sum(i.lists + i.watches for i in self.informers.values())
