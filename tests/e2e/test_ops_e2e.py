@@ -1,10 +1,11 @@
 """Opt-in end-to-end: the same deploy/status/diff/rollback/destroy flow against a real cluster.
 
-Role: test (network I/O to the cluster in KUBECONFIG). Skipped unless KUBECONFIG is set; marker `e2e`. It
+Role: test (network I/O to the cluster in KUBECONFIG). Skipped unless KUBECONFIG is set and BEAMKUBE_E2E=1
+(KUBECONFIG alone is not consent); marker `e2e`. It
 creates a namespace `beamkube-e2e-<random>`, runs the CLI as a user would (a subprocess per command) with
 the `pause` image (no Erlang needed), and deletes the namespace at the end. Needs rights to create
 namespaces and the usual app objects there, and nodes that can pull registry.k8s.io/pause.
-Run: KUBECONFIG=~/.kube/config .venv/bin/pytest -m e2e tests/e2e -v
+Run: BEAMKUBE_E2E=1 KUBECONFIG=~/.kube/config .venv/bin/pytest -m e2e tests/e2e -v
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ import pytest
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(not os.environ.get("KUBECONFIG"), reason="needs a real cluster: set KUBECONFIG"),
+    # KUBECONFIG alone is not consent: a laptop's current context may be production.
+    pytest.mark.skipif(
+        not os.environ.get("KUBECONFIG") or os.environ.get("BEAMKUBE_E2E") != "1",
+        reason="needs a real cluster: set KUBECONFIG and BEAMKUBE_E2E=1",
+    ),
 ]
 
 SPEC = """\

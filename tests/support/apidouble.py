@@ -262,7 +262,10 @@ def owned_leaves(obj: dict[str, Any], with_status: bool) -> dict[Path_, Any]:
         k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "status") or (k == "status" and with_status)
     }
     meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in ("name", "namespace", *SYSTEM_META)}
-    body["metadata"] = meta
+    if meta:
+        body["metadata"] = meta  # an apply naming only name/namespace owns no metadata field
+    else:
+        body.pop("metadata", None)
     return leaves(body)
 
 
@@ -844,7 +847,8 @@ class Store:
                 if owner is not None and owner != manager and not force and _get_path(entry.obj, path) == value:
                     entry.co_owners.setdefault(path, set()).add(manager)  # shared: both applied this value
                     continue
-                _set_path(entry.obj, path, value)
+                if not (value == {} and isinstance(_get_path(entry.obj, path), dict)):
+                    _set_path(entry.obj, path, value)  # an empty map merges into an existing one
                 entry.owners[path] = manager
                 entry.co_owners.pop(path, None)
             entry.applied[manager] = set(wanted)
@@ -1000,6 +1004,7 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
     def _declare(self, rdef: RDef) -> None:
         self.resources[kmock.resource(rdef.group, rdef.version, rdef.plural)] = kmock.ResourceInfo(
             kind=rdef.kind,
+            singular=rdef.kind.lower(),  # kubectl maps `deployment` through singularName
             namespaced=rdef.namespaced,
             verbs=["create", "delete", "get", "list", "patch", "update", "watch"],
             subresources=["status"] if rdef.status else [],

@@ -114,7 +114,8 @@ def crd_undeclared(schema: dict[str, Any], value: Any, where: str = "") -> list[
 def _list_map_table(version: str) -> dict[str, tuple[tuple[str, ...], ...]]:
     """field name → every keyset the upstream definitions give a list-map field of that name."""
     table: dict[str, set[tuple[str, ...]]] = {}
-    for definition in _definitions(version).get("definitions", {}).values():
+    defs = _definitions(version)
+    for definition in (defs.get("$defs") or defs.get("definitions") or {}).values():
         for name, prop in (definition.get("properties") or {}).items():
             keys = prop.get("x-kubernetes-list-map-keys")
             if prop.get("x-kubernetes-list-type") == "map" and keys:

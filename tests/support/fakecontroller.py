@@ -13,7 +13,11 @@ It runs as a task on the double's event loop, woken by every store change and ti
 - Job → one pod; Complete after `job_seconds`, or Failed when its name matches `failing_jobs`.
 - Pods become Running/Ready `ready_seconds` after creation, unless their image is in `failing_images`: then
   they crash-loop (waiting CrashLoopBackOff, restartCount growing) with BackOff Events.
+- HorizontalPodAutoscaler → `hpa_seconds` after creation its target's replicas go up to `minReplicas`.
 - `paused = True` freezes everything (a controller that is down).
+
+A new controller plugs in the same way: a class with `start()`/`stop()` that appends a wake-up callback to
+`Store.listeners` and writes through `Store._replace_entry`/`Store.put` under `Store.lock` (see `_run`).
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ class FakeController:
         job_seconds: float = 0.05,
         tick: float = 0.02,
         garbage_collection: bool = False,
+        hpa_seconds: float = 0.3,
     ) -> None:
         self.store = store
         # Opt-in (the operator's tests): delete dependents whose owners no longer exist, as the real GC does.
@@ -76,6 +81,7 @@ class FakeController:
         self.ready_seconds = ready_seconds
         self.job_seconds = job_seconds
         self.tick = tick
+        self.hpa_seconds = hpa_seconds
         self.failing_images: set[str] = set()
         self.failing_jobs: set[str] = set()
         self.paused = False
@@ -325,8 +331,32 @@ class FakeController:
             self._statefulset(sts)
         for job in self._items("batch", "jobs"):
             self._job(job)
+        for hpa in self._items("autoscaling", "horizontalpodautoscalers"):
+            self._hpa(hpa)
         if self.garbage_collection:
             self._collect_garbage()
+
+    def _hpa(self, hpa: dict[str, Any]) -> None:
+        """The HPA controller's first move: after `hpa_seconds` it sets the target's replicas to minReplicas
+        (through /scale on a real cluster; field manager `horizontal-pod-autoscaler`)."""
+        spec = hpa.get("spec") or {}
+        ref = spec.get("scaleTargetRef") or {}
+        plural = {"Deployment": "deployments", "StatefulSet": "statefulsets"}.get(str(ref.get("kind")))
+        uid = hpa["metadata"]["uid"]
+        self._born.setdefault(uid, time.monotonic())
+        if plural is None or time.monotonic() - self._born[uid] < self.hpa_seconds:
+            return
+        target = self.store.get(self._r("apps", plural), hpa["metadata"]["namespace"], str(ref.get("name")))
+        minimum = int(spec.get("minReplicas") or 1)
+        if target is None or int((target.get("spec") or {}).get("replicas") or 1) >= minimum:
+            return
+        body = copy.deepcopy(target)
+        body["spec"]["replicas"] = minimum
+        meta = body["metadata"]
+        key = ("apps", plural, meta.get("namespace", ""), meta["name"])
+        self.store._replace_entry(
+            self._r("apps", plural), key, body, "horizontal-pod-autoscaler", with_status=False, dry_run=False
+        )
 
     def _collect_garbage(self) -> None:
         """The garbage collector's other half (the delete cascade is in `Store._remove`): a dependent whose
