@@ -23,7 +23,7 @@ from beamkube.kube.client import KubeClient
 from beamkube.kube.config import Target
 from beamkube.kube.retry import RetryPolicy
 from beamkube.operator import GROUP, KIND, PLURAL, VERSION
-from beamkube.operator.crd import beamapp_from_spec
+from beamkube.operator.crd import beamapp_from_spec, beamapp_schema
 from beamkube.operator.runner import OperatorOptions, run
 from tests.support.apidouble import Running, serve
 
@@ -36,7 +36,8 @@ def cluster(tmp_path: Path, controller: bool = True, **controller_options: Any) 
     if controller:
         controller_options.setdefault("garbage_collection", True)
     with serve(tmp_path, controller=controller, **controller_options) as running:
-        running.api.register(GROUP, VERSION, KIND, PLURAL)
+        # With its structural schema, as a real server serves the installed CRD: unknown fields are rejected.
+        running.api.register(GROUP, VERSION, KIND, PLURAL, schema=beamapp_schema())
         for name in NAMESPACES:
             running.api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
         yield running

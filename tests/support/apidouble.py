@@ -123,6 +123,10 @@ BUILTIN: tuple[RDef, ...] = (
 # (kind, path) of fields a real server defaults whose co-ownership still conflicts (see `Store.apply`).
 DEFAULTED_FIELDS = frozenset({("PriorityClass", ("globalDefault",)), ("PriorityClass", ("preemptionPolicy",))})
 
+# Kinds whose quantity fields the server parses (resource.Quantity) and stores canonically. Custom resources
+# (BeamApp, the VPA CRD) keep the strings they were given, as a real API server does.
+TYPED_QUANTITIES = frozenset((r.group, r.plural) for r in BUILTIN if r.group != "autoscaling.k8s.io")
+
 SYSTEM_META = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "deletionTimestamp")
 
 
@@ -548,7 +552,8 @@ class Store:
                 pod.setdefault("schedulerName", "default-scheduler")
 
     def _finish(self, rdef: RDef, entry: Entry, old: dict[str, Any] | None) -> None:
-        entry.obj = canonicalise(entry.obj)
+        if (rdef.group, rdef.plural) in TYPED_QUANTITIES:
+            entry.obj = canonicalise(entry.obj)
         meta = entry.obj["metadata"]
         self._defaults(rdef, entry.obj)
         apply_defaults(rdef.kind, entry.obj)
@@ -690,7 +695,7 @@ class Store:
             else:
                 obj.pop("status", None)
         entry = Entry(
-            canonicalise(obj),
+            canonicalise(obj) if (rdef.group, rdef.plural) in TYPED_QUANTITIES else obj,
             dict(current.owners),
             {m: set(p) for m, p in current.applied.items()},
             dict(current.operations),
@@ -776,7 +781,8 @@ class Store:
             if config.get("kind") not in (None, rdef.kind) or config.get("apiVersion") not in (None, rdef.api_version):
                 raise ApiFailure(400, "BadRequest", f"apply body is {config.get('kind')}, the URL is {rdef.plural}")
             with_status = subresource == "status" or not rdef.status
-            config = canonicalise(config)  # the server compares and stores quantities canonically
+            if (rdef.group, rdef.plural) in TYPED_QUANTITIES:
+                config = canonicalise(config)  # the server compares and stores quantities canonically
             wanted = owned_leaves(config, with_status)
             if subresource == "status":
                 wanted = {p: v for p, v in wanted.items() if p[0] == "status"}

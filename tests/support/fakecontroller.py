@@ -13,6 +13,8 @@ It runs as a task on the double's event loop, woken by every store change and ti
 - Job → one pod; Complete after `job_seconds`, or Failed when its name matches `failing_jobs`.
 - Pods become Running/Ready `ready_seconds` after creation, unless their image is in `failing_images`: then
   they crash-loop (waiting CrashLoopBackOff, restartCount growing) with BackOff Events.
+- a Deployment rollout not complete after `progress_deadline` (default: its progressDeadlineSeconds) gets
+  `Progressing=False/ProgressDeadlineExceeded`.
 - HorizontalPodAutoscaler → `hpa_seconds` after creation its target's replicas go up to `minReplicas`.
 - `paused = True` freezes everything (a controller that is down).
 
@@ -82,6 +84,10 @@ class FakeController:
         self.job_seconds = job_seconds
         self.tick = tick
         self.hpa_seconds = hpa_seconds
+        # Seconds before a Deployment rollout that does not complete reports ProgressDeadlineExceeded
+        # (None: the Deployment's own progressDeadlineSeconds, 600 by default, as the real controller).
+        self.progress_deadline: float | None = None
+        self._rolling: dict[tuple[str, int], float] = {}
         self.failing_images: set[str] = set()
         self.failing_jobs: set[str] = set()
         self.paused = False
@@ -442,6 +448,9 @@ class FakeController:
         all_pods = [p for pods in pods_by_rs.values() for p in pods]
         ready = sum(1 for p in all_pods if self._ready(p))
         complete = len(new_pods) == want and new_ready == want and len(all_pods) == want
+        started = self._rolling.setdefault((dep["metadata"]["uid"], dep["metadata"]["generation"]), time.monotonic())
+        deadline = self.progress_deadline or float(dep["spec"].get("progressDeadlineSeconds") or 600)
+        stuck = not complete and time.monotonic() - started > deadline
         status = {
             "observedGeneration": dep["metadata"]["generation"],
             "replicas": len(all_pods),
@@ -457,10 +466,16 @@ class FakeController:
                 },
                 {
                     "type": "Progressing",
-                    "status": "True",
-                    "reason": "NewReplicaSetAvailable" if complete else "ReplicaSetUpdated",
+                    "status": "False" if stuck else "True",
+                    "reason": "ProgressDeadlineExceeded"
+                    if stuck
+                    else ("NewReplicaSetAvailable" if complete else "ReplicaSetUpdated"),
                     "message": f'ReplicaSet "{current["metadata"]["name"]}" '
-                    + ("has successfully progressed." if complete else "is progressing."),
+                    + (
+                        "has timed out progressing."
+                        if stuck
+                        else ("has successfully progressed." if complete else "is progressing.")
+                    ),
                 },
             ],
         }

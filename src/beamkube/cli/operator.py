@@ -78,11 +78,15 @@ def run_command(
     resync_seconds: float = typer.Option(60.0, "--resync-seconds", min=1.0, help="Periodic full resync."),
     workers: int = typer.Option(4, "--workers", min=1, max=64, help="Concurrent reconciles."),
     health_port: int = typer.Option(8080, "--health-port", min=0, max=65535, help="/healthz port; 0 = off."),
+    kube_version: str | None = typer.Option(
+        None, "--kube-version", metavar="X.Y", help="Render for this Kubernetes version (default: the server's)."
+    ),
 ) -> None:
     """Run the controller: reconcile every BeamApp until interrupted (SIGTERM/SIGINT)."""
     from pathlib import Path
 
     from beamkube.operator.runner import OperatorOptions, run_forever
+    from beamkube.render import parse_kube_version
 
     options = OperatorOptions(
         namespaces=tuple(namespace),
@@ -94,5 +98,6 @@ def run_command(
         resync_seconds=resync_seconds,
         workers=workers,
         health_port=health_port,
+        kube_version=parse_kube_version(kube_version) if kube_version else None,
     )
     run_forever(options)

@@ -34,8 +34,15 @@ def _rv(obj: dict[str, Any]) -> int:
 
 
 class Informer:
-    def __init__(self, client: KubeClient, rt: ResourceType, label_selector: str | None = None) -> None:
+    def __init__(
+        self,
+        client: KubeClient,
+        rt: ResourceType,
+        label_selector: str | None = None,
+        namespace: str | None = None,
+    ) -> None:
         self.client, self.rt, self.label_selector = client, rt, label_selector
+        self.namespace = namespace if rt.namespaced else None  # None: all namespaces
         self.objects: dict[Key, dict[str, Any]] = {}
         self.synced = asyncio.Event()
         self.version = ""
@@ -57,7 +64,7 @@ class Informer:
 
     async def _list(self) -> None:
         items, self.version = await self.client.list(
-            self.rt, None, label_selector=self.label_selector, all_namespaces=True
+            self.rt, self.namespace, label_selector=self.label_selector, all_namespaces=self.namespace is None
         )
         self.lists += 1
         self.objects = {self.key(item): item for item in items}
@@ -73,10 +80,11 @@ class Informer:
                 events = 0
                 async for kind, obj in self.client.watch(
                     self.rt,
-                    None,
+                    self.namespace,
                     resource_version=self.version,
                     label_selector=self.label_selector,
                     timeout_seconds=300,
+                    all_namespaces=self.namespace is None,
                 ):
                     failures = 0
                     events += 1
@@ -103,19 +111,56 @@ class Informer:
                     await self._list()
 
 
-class Cache:
-    """Informers for several kinds; `start()` returns once every initial list is in."""
+class InformerSet:
+    """The informers of one kind: one for all namespaces, or one per watched namespace."""
 
-    def __init__(self, client: KubeClient, kinds: list[tuple[ResourceType, str | None]]) -> None:
-        self.informers = {(rt.api_version, rt.kind): Informer(client, rt, selector) for rt, selector in kinds}
+    def __init__(self, informers: list[Informer]) -> None:
+        self.members = informers
+
+    def _for(self, namespace: str | None) -> Informer | None:
+        for informer in self.members:
+            if informer.namespace is None or informer.namespace == namespace:
+                return informer
+        return None
+
+    def get(self, namespace: str | None, name: str) -> dict[str, Any] | None:
+        informer = self._for(namespace)
+        return informer.get(namespace, name) if informer is not None else None
+
+    def remember(self, obj: dict[str, Any]) -> None:
+        informer = self._for((obj.get("metadata") or {}).get("namespace"))
+        if informer is not None:
+            informer.remember(obj)
+
+    def values(self) -> list[dict[str, Any]]:
+        return [obj for informer in self.members for obj in informer.objects.values()]
+
+
+class Cache:
+    """Informers for several kinds (in `namespaces`, or all); `start()` returns once every initial list is in."""
+
+    def __init__(
+        self,
+        client: KubeClient,
+        kinds: list[tuple[ResourceType, str | None]],
+        namespaces: tuple[str, ...] = (),
+    ) -> None:
+        self.informers: dict[tuple[str, str], InformerSet] = {}
+        for rt, selector in kinds:
+            scopes: list[str | None] = list(namespaces) if namespaces and rt.namespaced else [None]
+            members = [Informer(client, rt, selector, ns) for ns in scopes]
+            self.informers[(rt.api_version, rt.kind)] = InformerSet(members)
         self._tasks: list[asyncio.Task[None]] = []
 
-    def informer(self, api_version: str, kind: str) -> Informer | None:
+    def informer(self, api_version: str, kind: str) -> InformerSet | None:
         return self.informers.get((api_version, kind))
 
+    def _all(self) -> list[Informer]:
+        return [i for group in self.informers.values() for i in group.members]
+
     async def start(self) -> None:
-        self._tasks = [asyncio.ensure_future(i.run()) for i in self.informers.values()]
-        synced = asyncio.ensure_future(asyncio.gather(*(i.synced.wait() for i in self.informers.values())))
+        self._tasks = [asyncio.ensure_future(i.run()) for i in self._all()]
+        synced = asyncio.ensure_future(asyncio.gather(*(i.synced.wait() for i in self._all())))
         pending: list[asyncio.Future[Any]] = [synced, *self._tasks]
         await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         if not synced.done():
@@ -131,4 +176,5 @@ class Cache:
         self._tasks.clear()
 
     def requests(self) -> int:
-        return sum(i.lists + i.watches for i in self.informers.values())
+        """LIST and WATCH requests made so far (for the benchmark)."""
+        return sum(i.lists + i.watches for i in self._all())

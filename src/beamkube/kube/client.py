@@ -295,6 +295,7 @@ class KubeClient:
         label_selector: str | None = None,
         field_selector: str | None = None,
         timeout_seconds: int = 60,
+        all_namespaces: bool = False,
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """One watch stream: yields (type, object) until the server ends it; raises Gone on 410.
 
@@ -302,7 +303,7 @@ class KubeClient:
         """
         import httpx2
 
-        ns = self._ns(rt, namespace)
+        ns = None if all_namespaces else self._ns(rt, namespace)
         params = {"watch": "true", "timeoutSeconds": str(timeout_seconds), "allowWatchBookmarks": "true"}
         if resource_version:
             params["resourceVersion"] = resource_version

@@ -75,6 +75,7 @@ class Reconciler:
         self.client = client
         self.cache = cache
         self.kube_version = kube_version
+        self.cookies: set[tuple[str, str]] = set()  # cookie Secrets known to exist
         self.clock = clock
         self.pruned_once: set[str] = set()
         self.prune_pending: set[str] = set()
@@ -82,8 +83,12 @@ class Reconciler:
         self.status_written: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
 
     async def read(self, obj: dict[str, Any]) -> dict[str, Any] | None:
-        """The live object: from the watch-fed cache when it covers the kind, else a GET."""
+        """The live object: from the watch-fed cache when it covers the kind, else a GET. The cookie Secret
+        (never cached: RBAC gives the operator create/get only) is read once per app and spec generation."""
         meta = obj["metadata"]
+        secret_key = (str(meta.get("namespace")), str(meta["name"]))
+        if obj["kind"] == "Secret" and secret_key in self.cookies:
+            return {"metadata": dict(meta)}  # seen (or created) before: it is never deleted by beamkube
         informer = self.cache.informer(str(obj["apiVersion"]), str(obj["kind"])) if self.cache else None
         if informer is not None:
             return informer.get(meta.get("namespace"), str(meta["name"]))
@@ -99,7 +104,7 @@ class Reconciler:
         app = selector.split(f"{INSTANCE_LABEL}=", 1)[-1].split(",", 1)[0]
         return [
             o
-            for o in informer.objects.values()
+            for o in informer.values()
             if o["metadata"].get("namespace") == namespace
             and (o["metadata"].get("labels") or {}).get(INSTANCE_LABEL) == app
         ]
@@ -140,8 +145,10 @@ class Reconciler:
             live_status = app["status"] = await self._write_status(app, first, outcome)
             self.pruned_once.add(uid)
         # A failed prune stays pending: the status written below already carries the new generation.
+        cookie_key = (spec.namespace, spec.cookie_secret_name)
         if uid not in self.pruned_once or live_status.get("observedGeneration") != generation:
             self.prune_pending.add(uid)
+            self.cookies.discard(cookie_key)  # a new generation looks at the cookie Secret again
         job_names = {o["metadata"]["name"] for o in plan.jobs}
         completed = frozenset(set(live_status.get("completedJobs") or []) & job_names)
         prune_now = uid in self.prune_pending
@@ -154,6 +161,8 @@ class Reconciler:
             result = await run_engine(self.client, plan, hooks, options, decorate=lambda o: decorate(o, app))
             outcome.writes += result.writes
             outcome.pruned.extend(result.pruned)
+            if result.cookie in ("created", "exists"):
+                self.cookies.add(cookie_key)
             if self.cache is not None:
                 for applied in result.applied:
                     informer = self.cache.informer(str(applied.live.get("apiVersion")), str(applied.live.get("kind")))
@@ -262,12 +271,20 @@ class Reconciler:
         """Cluster-scoped children whose BeamApp no longer exists (deleted while no operator was running):
         each candidate's owner is confirmed gone with a GET before its child is deleted."""
         deleted = []
+        apps = self.cache.informer(BEAMAPP.api_version, KIND) if self.cache else None
         for rt in prunable_types(namespaced=False):
-            items, _ = await self.client.list(rt, label_selector=f"{OWNER_NAMESPACE},{OWNER_NAME}")
+            informer = self.cache.informer(rt.api_version, rt.kind) if self.cache else None
+            if informer is not None:
+                owned = {OWNER_NAMESPACE, OWNER_NAME}
+                items = [i for i in informer.values() if owned <= set(i["metadata"].get("labels") or {})]
+            else:
+                items, _ = await self.client.list(rt, label_selector=f"{OWNER_NAMESPACE},{OWNER_NAME}")
             for item in items:
                 labels = item["metadata"].get("labels") or {}
                 namespace, name = labels.get(OWNER_NAMESPACE), labels.get(OWNER_NAME)
-                if not namespace or not name or await self.client.get_or_none(BEAMAPP, name, namespace):
+                if not namespace or not name or (apps is not None and apps.get(namespace, name) is not None):
+                    continue  # the owner is there (the cache says so without a request)
+                if await self.client.get_or_none(BEAMAPP, name, namespace):
                     continue
                 if await self.client.delete(rt, item["metadata"]["name"]):
                     deleted.append(f"{rt.kind} {item['metadata']['name']}")

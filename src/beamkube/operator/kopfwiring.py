@@ -1,0 +1,57 @@
+"""kopf wiring: event handlers only, feeding the work queue; kopf's own writes switched off.
+
+Role: builds a kopf registry (no I/O until kopf runs it). kopf supplies the watch machinery (list + watch,
+resumption, 410 handling, login) through *event* handlers only, which write nothing to the watched objects (no
+finalizers, no progress annotations): every write the operator makes is one the Reconciler decided on.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from beamkube.operator import GROUP, PLURAL, VERSION
+from beamkube.operator.queue import Controller
+
+WORKLOAD_LABEL = {"app.kubernetes.io/managed-by": "beamkube"}
+
+
+def build_registry(controller: Controller, login: Callable[..., Any] | None = None) -> Any:
+    """A kopf registry with event handlers only (they never write to the objects they watch).
+
+    The handlers are coroutines on purpose: kopf runs plain functions in a thread pool, and the queue they
+    feed belongs to the event loop."""
+    import kopf
+
+    registry = kopf.OperatorRegistry()
+
+    @kopf.on.startup(registry=registry)
+    def _configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+        settings.posting.enabled = False  # reconcile reports through status conditions, not Events
+        # The watched resources are known: no CRD/namespace scanning, so no RBAC for them (install the CRD
+        # before starting the operator; it is discovered once, at start-up).
+        settings.scanning.disabled = True
+        settings.watching.server_timeout = 300
+        settings.watching.client_timeout = 330
+        settings.networking.request_timeout = 60
+
+    @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
+    async def _app(event: Any, body: Any, **_: Any) -> None:
+        controller.observe_app(event.get("type"), copy.deepcopy(dict(body)))
+
+    for plural in ("deployments", "statefulsets"):
+
+        @kopf.on.event("apps", "v1", plural, labels=WORKLOAD_LABEL, registry=registry)
+        async def _workload(body: Any, **_: Any) -> None:
+            controller.observe_workload(copy.deepcopy(dict(body)))
+
+    @kopf.on.event("batch", "v1", "jobs", labels=WORKLOAD_LABEL, registry=registry)
+    async def _job(body: Any, **_: Any) -> None:
+        controller.observe_job(copy.deepcopy(dict(body)))
+
+    if login is not None:
+        kopf.on.login(registry=registry)(login)
+    return registry
+
+

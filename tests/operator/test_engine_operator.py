@@ -1,0 +1,153 @@
+"""The operator edge of the engine against the API double: zero writes and zero child reads on no-op resyncs
+(with quantities the server stores in another form), the same Ready/Degraded rule as deploy, structural
+validation of BeamApps, foreground deletion, and kopf's credentials from an exec-credential kubeconfig."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from beamkube.kube.errors import SchemaRejected
+from beamkube.operator.reconcile import BEAMAPP, Reconciler
+from beamkube.operator.runner import child_cache
+from tests.operator.harness import cluster, condition, example_app, wait_for
+from tests.support.apidouble import Running
+
+QUANTITIES = {"requests": {"cpu": "0.5", "memory": "768Mi"}, "limits": {"cpu": "1000m", "memory": "1.5Gi"}}
+
+
+async def _until_ready(reconciler: Reconciler, app: dict[str, Any], tries: int = 60) -> None:
+    for _ in range(tries):
+        outcome = await reconciler.reconcile(app)
+        assert outcome.error is None, outcome.error
+        if outcome.ready:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("never Ready")
+
+
+def _child_reads(running: Running, since: int) -> list[str]:
+    return [f"{r.method} {r.path}" for r in running.api.log[since:] if r.method == "GET" and r.name]
+
+
+def test_quantities_the_server_rewrites_cause_no_writes_over_three_resyncs(tmp_path: Path) -> None:
+    async def main() -> None:
+        with cluster(tmp_path) as running:
+            from tests.operator.harness import client_for
+
+            client = client_for(running)
+            app = await client.create(example_app("erlang-kv", resources=QUANTITIES))
+            cache = child_cache(client, ())
+            await cache.start()
+            reconciler = Reconciler(client, cache=cache)
+            await _until_ready(reconciler, app)
+            sts = running.api.get("statefulsets", "data", "kv")
+            assert sts is not None
+            limits = sts["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+            assert limits == {"cpu": "1", "memory": "1536Mi"}  # stored canonically, not as rendered
+            await asyncio.sleep(0.3)  # let the cache see the last status echo
+            mark = len(running.api.log)
+            for _ in range(3):
+                outcome = await reconciler.reconcile(app)
+                assert outcome.writes == 0 and outcome.ready
+            assert [r for r in running.api.log[mark:] if r.is_write] == []
+            assert _child_reads(running, mark) == []  # every child came from the watch-fed cache
+            await cache.stop()
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_a_stuck_rollout_is_degraded_like_deploy_says_failed(tmp_path: Path) -> None:
+    async def main() -> None:
+        with cluster(tmp_path) as running:
+            from tests.operator.harness import client_for
+
+            client = client_for(running)
+            running.controller.failing_images.add("ghcr.io/acme/shop:broken")
+            running.controller.progress_deadline = 0.5
+            app = await client.create(example_app("phoenix-shop", image="ghcr.io/acme/shop:broken"))
+            reconciler = Reconciler(client)
+            for _ in range(40):
+                await reconciler.reconcile(app)
+                live = running.api.get("beamapps", "shop", "shop")
+                if condition(live, "Degraded").get("status") == "True":
+                    break
+                await asyncio.sleep(0.1)
+            degraded = condition(running.api.get("beamapps", "shop", "shop"), "Degraded")
+            assert degraded["status"] == "True" and degraded["reason"] == "ProgressDeadlineExceeded"
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_unknown_beamapp_fields_are_rejected_on_apply_not_pruned(tmp_path: Path) -> None:
+    async def main() -> None:
+        with cluster(tmp_path) as running:
+            from tests.operator.harness import client_for
+
+            client = client_for(running)
+            body = example_app("erlang-kv")
+            body["spec"]["replicaz"] = 3
+            with pytest.raises(SchemaRejected, match="replicaz: field not declared in schema"):
+                await client.apply(body)
+            assert running.api.get("beamapps", "data", "kv") is None
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_deleting_a_beamapp_with_foreground_propagation_completes(tmp_path: Path) -> None:
+    async def main() -> None:
+        with cluster(tmp_path) as running:
+            from tests.operator.harness import client_for
+
+            client = client_for(running)
+            app = await client.create(example_app("erlang-kv"))
+            reconciler = Reconciler(client)
+            await _until_ready(reconciler, app)
+            assert await client.delete(BEAMAPP, "kv", "data", propagation="Foreground")
+            await wait_for(lambda: running.api.get("beamapps", "data", "kv") is None, what="the BeamApp gone")
+            await wait_for(lambda: running.api.get("statefulsets", "data", "kv") is None, what="children gone")
+            assert running.api.get("configmaps", "data", "kv-beam") is None
+            assert (await reconciler.reconcile(app)).gone  # nothing re-created
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_kopf_logs_in_with_an_exec_credential_plugin(tmp_path: Path) -> None:
+    from beamkube.kube.config import Target, resolve
+    from beamkube.operator.auth import kopf_login_from
+
+    plugin = tmp_path / "token-plugin"
+    credential = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "kind": "ExecCredential",
+        "status": {"token": "from-exec", "expirationTimestamp": "2030-01-01T00:00:00Z"},
+    }
+    plugin.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(credential)}\nEOF\n")
+    plugin.chmod(plugin.stat().st_mode | stat.S_IXUSR)
+    kubeconfig = tmp_path / "kubeconfig"
+    exec_user = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": str(plugin), "args": []}
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443"}}],
+                "users": [{"name": "u", "user": {"exec": exec_user}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u", "namespace": "apps"}}],
+                "current-context": "x",
+            }
+        )
+    )
+    info = asyncio.run(kopf_login_from(resolve(Target(kubeconfig=kubeconfig)))())
+    assert info.token == "from-exec"  # the same credential lightkube's ExecAuth obtains
+    assert info.default_namespace == "apps" and info.server == "https://127.0.0.1:6443"
+    assert info.expiration is not None and info.expiration.year == 2030
