@@ -48,15 +48,17 @@ def _rendered(rows: list[tuple[str, str, str, bool, bool, bool, str | None]]) ->
 
 # Apply order: cluster-scoped and referenced objects first, then Services, then the migration Job that must see
 # the new schema before the workload rolls, then the workload and what targets it. Never pruned: Namespaces and
-# CRDs (shared), Secrets (the cookie) and PVCs (data).
+# CRDs (shared), Secrets (the cookie), PVCs (data) and cluster RBAC (see below).
 _APPLY = _rendered(
     [
         # kind, apiVersion, plural, namespaced, prunable, /status, readiness
         ("Namespace", "v1", "namespaces", False, False, True, None),
         ("CustomResourceDefinition", "apiextensions.k8s.io/v1", "customresourcedefinitions", False, False, True, None),
         ("PriorityClass", "scheduling.k8s.io/v1", "priorityclasses", False, True, False, None),
-        ("ClusterRole", "rbac.authorization.k8s.io/v1", "clusterroles", False, True, False, None),
-        ("ClusterRoleBinding", "rbac.authorization.k8s.io/v1", "clusterrolebindings", False, True, False, None),
+        # Ranked (an app may ship them one day) but never pruned: no app renders them, and the operator's
+        # least-privilege ClusterRole grants no access to them.
+        ("ClusterRole", "rbac.authorization.k8s.io/v1", "clusterroles", False, False, False, None),
+        ("ClusterRoleBinding", "rbac.authorization.k8s.io/v1", "clusterrolebindings", False, False, False, None),
         ("LimitRange", "v1", "limitranges", True, True, False, None),
         ("ServiceAccount", "v1", "serviceaccounts", True, True, False, None),
         ("Role", "rbac.authorization.k8s.io/v1", "roles", True, True, False, None),

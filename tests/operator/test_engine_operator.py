@@ -151,3 +151,32 @@ def test_kopf_logs_in_with_an_exec_credential_plugin(tmp_path: Path) -> None:
     assert info.token == "from-exec"  # the same credential lightkube's ExecAuth obtains
     assert info.default_namespace == "apps" and info.server == "https://127.0.0.1:6443"
     assert info.expiration is not None and info.expiration.year == 2030
+
+
+def test_the_operator_works_within_its_own_least_privilege_rbac(tmp_path: Path) -> None:
+    """The double's authorizer holds the operator to the ClusterRole and Role `operator manifests` prints:
+    the cache's lists and watches, kopf's watches, the Lease, applies and status writes all fit in them."""
+    from beamkube.operator.manifests import operator_manifests
+    from tests.operator.harness import OperatorProcess, client_for, is_ready, writes_except_leases
+
+    async def main() -> None:
+        with cluster(tmp_path) as running:
+            client = client_for(running)
+            await client.create(example_app("phoenix-shop"))
+            await client.aclose()
+            manifests = operator_manifests(namespace="beamkube-system", image="x", replicas=1, with_crd=False)
+            rules = [r for o in manifests if o["kind"] in ("ClusterRole", "Role") for r in o["rules"]]
+            running.api.rbac_rules = rules
+            operator = await OperatorProcess(running).start()
+            await wait_for(lambda: is_ready(running, "shop", "shop"), timeout=20, what="shop Ready under RBAC")
+            denied = [f"{r.method} {r.path}" for r in running.api.log if r.status == 403]
+            # Only kinds the operator never renders for this app may be refused (the cache then skips them).
+            assert all("/clusterroles" in d or "/clusterrolebindings" in d for d in denied), denied
+            await asyncio.sleep(1.0)
+            mark = len(running.api.log)
+            await asyncio.sleep(1.0)  # two resyncs (0.4 s)
+            assert writes_except_leases(running, mark) == []
+            assert [r for r in running.api.log[mark:] if r.status == 403] == []
+            assert await operator.stop() == 0
+
+    asyncio.run(main())

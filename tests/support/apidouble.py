@@ -620,7 +620,10 @@ class Store:
         entry.obj["metadata"]["resourceVersion"] = str(self.rv)
         self.entries[key] = entry
         self._emit(rdef, "ADDED" if old is None else "MODIFIED", entry.obj)
-        return self._render(entry)
+        rendered = self._render(entry)
+        if entry.obj["metadata"].get("deletionTimestamp") and not entry.obj["metadata"].get("finalizers"):
+            self._remove(rdef, key, "Background")  # the last finalizer is gone: the deletion completes
+        return rendered
 
     def put(self, rdef: RDef, obj: dict[str, Any], manager: str = "test") -> dict[str, Any]:
         """Test/controller helper: create or replace an object as `manager`, bypassing conflicts."""
@@ -676,7 +679,8 @@ class Store:
         # Identity and system fields come from the stored object, never from the client.
         obj["apiVersion"], obj["kind"] = rdef.api_version, rdef.kind
         obj.setdefault("metadata", {})
-        for name in ("name", "namespace", "uid", "creationTimestamp", "generation", "resourceVersion"):
+        kept = ("name", "namespace", "uid", "creationTimestamp", "generation", "resourceVersion", "deletionTimestamp")
+        for name in kept:
             if name in before["metadata"]:
                 obj["metadata"][name] = before["metadata"][name]
             else:
@@ -865,16 +869,24 @@ class Store:
     def delete(
         self, rdef: RDef, namespace: str, name: str, *, propagation: str = "Background", dry_run: bool = False
     ) -> dict[str, Any]:
+        """DELETE as the API server does it. With `async_gc` (a garbage collector runs: the fake controller's),
+        Foreground marks the object (deletionTimestamp + the `foregroundDeletion` finalizer) and the collector
+        removes its dependents first, then it; Background removes it now and its dependents later; Orphan
+        strips the ownerReferences from its dependents. Without `async_gc` the cascade is immediate."""
         with self.lock:
             key, entry = self._current(rdef, namespace, name)
             obj = self._render(entry)
             if dry_run:
                 return obj
-            if entry.obj["metadata"].get("finalizers"):
-                if not entry.obj["metadata"].get("deletionTimestamp"):
-                    entry.obj["metadata"]["deletionTimestamp"] = now()
+            meta = entry.obj["metadata"]
+            finalizers = list(meta.get("finalizers") or [])
+            if self.async_gc and propagation == "Foreground" and "foregroundDeletion" not in finalizers:
+                meta["finalizers"] = [*finalizers, "foregroundDeletion"]
+            if meta.get("finalizers"):
+                if not meta.get("deletionTimestamp"):
+                    meta["deletionTimestamp"] = now()
                     self.rv += 1
-                    entry.obj["metadata"]["resourceVersion"] = str(self.rv)
+                    meta["resourceVersion"] = str(self.rv)
                     self._emit(rdef, "MODIFIED", entry.obj)
                 return self._render(entry)
             self._remove(rdef, key, propagation)
@@ -885,13 +897,57 @@ class Store:
         self.rv += 1
         entry.obj["metadata"]["resourceVersion"] = str(self.rv)
         self._emit(rdef, "DELETED", entry.obj)
-        if propagation == "Orphan":
-            return
         uid = entry.obj["metadata"]["uid"]
-        for dep_key, dep in list(self.entries.items()):
-            refs = dep.obj["metadata"].get("ownerReferences") or []
-            if dep_key in self.entries and any(r.get("uid") == uid for r in refs):
+        dependents = [
+            k for k, dep in self.entries.items()
+            if any(r.get("uid") == uid for r in dep.obj["metadata"].get("ownerReferences") or [])
+        ]  # fmt: skip
+        if propagation == "Orphan":
+            for dep_key in dependents:
+                dep = self.entries[dep_key]
+                refs = [r for r in dep.obj["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
+                body = copy.deepcopy(dep.obj)
+                body["metadata"]["ownerReferences"] = refs
+                self._replace_entry(self.rdefs[(dep_key[0], dep_key[1])], dep_key, body, "garbage-collector",
+                                    with_status=True, dry_run=False)  # fmt: skip
+            return
+        if self.async_gc:
+            return  # the garbage collector finds dependents whose owners are gone
+        for dep_key in dependents:
+            if dep_key in self.entries:
                 self._remove(self.rdefs[(dep_key[0], dep_key[1])], dep_key, propagation)
+
+    def collect_garbage(self) -> None:
+        """One pass of the garbage collector (called by the fake controller): objects under foreground
+        deletion lose their dependents, then themselves; dependents whose owners are all gone are deleted."""
+        with self.lock:
+            uids = {e.obj["metadata"].get("uid") for e in self.entries.values()}
+            for key, entry in list(self.entries.items()):
+                if key not in self.entries:
+                    continue
+                meta = entry.obj["metadata"]
+                rdef = self.rdefs[(key[0], key[1])]
+                refs = meta.get("ownerReferences") or []
+                if refs and not any(r.get("uid") in uids for r in refs):
+                    self.delete(rdef, key[2], key[3], propagation="Background")
+                    continue
+                if meta.get("deletionTimestamp") and "foregroundDeletion" in (meta.get("finalizers") or []):
+                    uid = meta.get("uid")
+                    waiting = [
+                        k for k, dep in self.entries.items()
+                        if any(r.get("uid") == uid for r in dep.obj["metadata"].get("ownerReferences") or [])
+                    ]  # fmt: skip
+                    for dep_key in waiting:
+                        dep_meta = self.entries[dep_key].obj["metadata"]
+                        if not dep_meta.get("deletionTimestamp"):
+                            self.delete(self.rdefs[(dep_key[0], dep_key[1])], dep_key[2], dep_key[3],
+                                        propagation="Foreground")  # fmt: skip
+                    if not waiting:
+                        rest = [f for f in meta["finalizers"] if f != "foregroundDeletion"]
+                        if rest:
+                            meta["finalizers"] = rest
+                        else:
+                            self._remove(rdef, key, "Background")
 
     def remove_finalizers_and_delete(self, rdef: RDef, namespace: str, name: str) -> None:
         with self.lock:
@@ -1001,6 +1057,10 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
     open_watches: int = 0
     ignore_label_selectors: bool = False  # behave like kmock's emulator (a server that widens lists)
     validate: bool = True  # check writes against the pretended version's upstream schemas
+    bookmark_seconds: float = 1.0  # idle watches asking for bookmarks get one this often
+    # RBAC on demand: None allows everything; a list of PolicyRules (as in a Role/ClusterRole) allows only
+    # what they grant, everything else is 403 Forbidden as the real authorizer answers.
+    rbac_rules: list[dict[str, Any]] | None = None
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -1137,12 +1197,16 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
         group, _version, namespace, plural, name, sub = parsed
         method = str(raw.method).upper()
         params = dict(raw.query)
+        denied = self._forbidden(method, group, namespace, plural, name, sub, params)
         content_type = raw.headers.get("Content-Type", "")
         request = _Body(await raw.read())
 
         def record(status: int) -> None:
             self.log.append(Logged(method, path, params, plural, namespace, name, sub, content_type, status))
 
+        if denied is not None:
+            record(403)
+            return self._status(denied)
         is_dry = params.get("dryRun") == "All"
         fault = next((f for f in self.faults if f.matches(method, plural, name, is_dry)), None)
         if fault is not None:
@@ -1170,6 +1234,41 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
         record(status)
         return aiohttp.web.json_response(body, status=status, content_type="application/json")
 
+    def _forbidden(
+        self,
+        method: str,
+        group: str,
+        namespace: str | None,
+        plural: str,
+        name: str | None,
+        sub: str | None,
+        params: dict[str, str],
+    ) -> ApiFailure | None:
+        if self.rbac_rules is None:
+            return None
+        if method == "GET":
+            verb = "watch" if params.get("watch") in ("true", "1") else ("get" if name else "list")
+        else:
+            verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, method.lower())
+        resource = f"{plural}/{sub}" if sub else plural
+        for rule in self.rbac_rules:
+            if (
+                any(g in ("*", group) for g in rule.get("apiGroups") or [])
+                and any(r in ("*", resource) for r in rule.get("resources") or [])
+                and any(v in ("*", verb) for v in rule.get("verbs") or [])
+                and (not rule.get("resourceNames") or (name is not None and name in rule["resourceNames"]))
+            ):
+                return None
+        where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
+        named = f' "{name}"' if name else ""
+        qualified = f"{resource}.{group}" if group else resource
+        return ApiFailure(
+            403,
+            "Forbidden",
+            f'{qualified}{named} is forbidden: User "system:serviceaccount:tester" cannot {verb} resource '
+            f'"{resource}" in API group "{group}"{where}',
+        )
+
     def _status(self, exc: ApiFailure) -> aiohttp.web.Response:
         # Plain application/json: clients look for exactly that before decoding a Status.
         return aiohttp.web.Response(
@@ -1196,12 +1295,20 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
         if method == "GET" and name is None:
             labels = None if self.ignore_label_selectors else params.get("labelSelector")
             items, rv = store.list(rdef, namespace or None, labels, params.get("fieldSelector"))
-            return 200, {
-                "apiVersion": rdef.api_version,
-                "kind": f"{rdef.kind}List",
-                "metadata": {"resourceVersion": str(rv)},
-                "items": items,
-            }
+            meta: dict[str, Any] = {"resourceVersion": str(rv)}
+            # Pagination as the API server does it: `limit` items, then an opaque `continue` token (here the
+            # offset and the list's resourceVersion; a token whose version was compacted away is 410).
+            start, limit = 0, int(params.get("limit") or 0)
+            if params.get("continue"):
+                offset, _, version = base64.b64decode(params["continue"]).decode().partition(":")
+                if int(version or 0) < store.compacted_before:
+                    raise ApiFailure(410, "Expired", "the provided continue parameter is too old")
+                start = int(offset)
+            if limit and len(items) > start + limit:
+                meta["continue"] = base64.b64encode(f"{start + limit}:{rv}".encode()).decode()
+                meta["remainingItemCount"] = len(items) - start - limit
+            items = items[start : start + limit] if limit else items[start:]
+            return 200, {"apiVersion": rdef.api_version, "kind": f"{rdef.kind}List", "metadata": meta, "items": items}
         if name is None and method != "POST":
             raise ApiFailure(405, "MethodNotAllowed", f"{method} on a collection is not supported by the double")
         if method == "GET":
@@ -1285,6 +1392,7 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
         labels, fields = params.get("labelSelector"), params.get("fieldSelector")
         since = params.get("resourceVersion") or ""
         timeout = float(params.get("timeoutSeconds") or 300)
+        bookmarks = params.get("allowWatchBookmarks") == "true"
         response = aiohttp.web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
         await response.prepare(raw)
 
@@ -1335,13 +1443,20 @@ class ApiDouble(kmock.KubernetesScaffold):  # type: ignore[misc]
                 remaining = deadline - asyncio.get_running_loop().time()
                 if remaining <= 0 or (drop_after is not None and sent >= drop_after):
                     return response
+                wait = min(remaining, self.bookmark_seconds) if bookmarks else remaining
                 try:
-                    rv, kind, obj = await asyncio.wait_for(sub.queue.get(), timeout=remaining)
+                    rv, kind, obj = await asyncio.wait_for(sub.queue.get(), timeout=wait)
                 except TimeoutError:
+                    if bookmarks and asyncio.get_running_loop().time() < deadline:
+                        # A BOOKMARK carries only the current resourceVersion: a watcher that resumes from it
+                        # skips history it does not need and is less likely to meet 410 Gone.
+                        await send("BOOKMARK", {"kind": rdef.kind, "apiVersion": rdef.api_version,
+                                                "metadata": {"resourceVersion": str(last)}})  # fmt: skip
+                        continue
                     return response
                 if rv <= last:
                     continue
-                last = rv
+                last = rv  # events this watch filters out still move its version (bookmarks report it)
                 if visible(obj):
                     await send(kind, obj)
                     sent += 1

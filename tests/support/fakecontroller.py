@@ -100,6 +100,8 @@ class FakeController:
 
     # lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
+        if self.garbage_collection:
+            self.store.async_gc = True  # deletes cascade through this collector, later, as on a real cluster
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self.store.listeners.append(self._poke)
@@ -158,6 +160,9 @@ class FakeController:
             for k in self._by_kind.get((group, plural), [])
             if k in entries and (namespace is None or k[2] == namespace)
         ]
+
+    def _live(self, group: str, plural: str) -> list[dict[str, Any]]:
+        return [o for o in self._items(group, plural) if not o["metadata"].get("deletionTimestamp")]
 
     def _owned(self, group: str, plural: str, owner: dict[str, Any]) -> list[dict[str, Any]]:
         self._refresh_index()
@@ -329,15 +334,16 @@ class FakeController:
     def reconcile(self) -> None:
         for pod in self._items("", "pods"):
             self._progress_pod(pod)
-        for dep in self._items("apps", "deployments"):
+        # Controllers leave objects being deleted alone (no new pods for a StatefulSet under foreground deletion).
+        for dep in self._live("apps", "deployments"):
             self._deployment(dep)
-        for rs in self._items("apps", "replicasets"):
+        for rs in self._live("apps", "replicasets"):
             self._replicaset(rs)
-        for sts in self._items("apps", "statefulsets"):
+        for sts in self._live("apps", "statefulsets"):
             self._statefulset(sts)
-        for job in self._items("batch", "jobs"):
+        for job in self._live("batch", "jobs"):
             self._job(job)
-        for hpa in self._items("autoscaling", "horizontalpodautoscalers"):
+        for hpa in self._live("autoscaling", "horizontalpodautoscalers"):
             self._hpa(hpa)
         if self.garbage_collection:
             self._collect_garbage()
@@ -365,17 +371,15 @@ class FakeController:
         )
 
     def _collect_garbage(self) -> None:
-        """The garbage collector's other half (the delete cascade is in `Store._remove`): a dependent whose
-        owners are all gone is deleted, e.g. one a controller created while its owner was being deleted."""
+        """The garbage collector (`Store.collect_garbage`), lazily as the real one: at most every 0.2 s and
+        only when something changed."""
         if self._gc_rv == self.store.rv or time.monotonic() - self._gc_at < 0.2:
-            return  # nothing changed since the last sweep, or swept moments ago (the real GC is lazy too)
+            return
         self._gc_at = time.monotonic()
-        uids = {e.obj["metadata"].get("uid") for e in self.store.entries.values()}
-        for key, entry in list(self.store.entries.items()):
-            refs = entry.obj["metadata"].get("ownerReferences") or []
-            if refs and key in self.store.entries and not any(r.get("uid") in uids for r in refs):
-                self.store._remove(self.store.rdefs[(key[0], key[1])], key, "Background")
-        self._gc_rv = self.store.rv
+        before = self.store.rv
+        self.store.collect_garbage()
+        # A pass that changed something (marked or deleted dependents) is followed by another one.
+        self._gc_rv = before if self.store.rv != before else self.store.rv
 
     def _template_hash(self, obj: dict[str, Any]) -> str:
         """`_hash` of the pod template, memoised by (uid, generation): the store bumps generation on every

@@ -19,7 +19,7 @@ import logging
 from typing import Any
 
 from beamkube.kube.client import KubeClient
-from beamkube.kube.errors import ApiError, ClusterUnreachable, Gone, is_retryable
+from beamkube.kube.errors import ApiError, ClusterUnreachable, Forbidden, Gone, NotFound, is_retryable
 from beamkube.kube.resources import ResourceType
 
 log = logging.getLogger("beamkube.kube.cache")
@@ -48,6 +48,7 @@ class Informer:
         self.version = ""
         self.lists = 0
         self.watches = 0
+        self.available = True  # False: the API is not served or RBAC forbids listing it; readers fall back
 
     def key(self, obj: dict[str, Any]) -> Key:
         meta = obj.get("metadata") or {}
@@ -73,7 +74,14 @@ class Informer:
     async def run(self) -> None:
         """List, then watch forever (cancel the task to stop)."""
         failures = 0
-        await self._list()
+        try:
+            await self._list()
+        except (NotFound, Forbidden) as exc:
+            # Not served (a CRD not installed) or not ours to list: this kind is simply not cached.
+            log.info("not caching %s: %s", self.rt.plural, exc)
+            self.available = False
+            self.synced.set()
+            return
         while True:
             try:
                 self.watches += 1
@@ -123,6 +131,10 @@ class InformerSet:
                 return informer
         return None
 
+    @property
+    def available(self) -> bool:
+        return all(informer.available for informer in self.members)
+
     def get(self, namespace: str | None, name: str) -> dict[str, Any] | None:
         informer = self._for(namespace)
         return informer.get(namespace, name) if informer is not None else None
@@ -153,7 +165,9 @@ class Cache:
         self._tasks: list[asyncio.Task[None]] = []
 
     def informer(self, api_version: str, kind: str) -> InformerSet | None:
-        return self.informers.get((api_version, kind))
+        """The informers of a kind, or None when that kind is not cached (then read it from the server)."""
+        found = self.informers.get((api_version, kind))
+        return found if found is not None and found.available else None
 
     def _all(self) -> list[Informer]:
         return [i for group in self.informers.values() for i in group.members]
@@ -161,13 +175,15 @@ class Cache:
     async def start(self) -> None:
         self._tasks = [asyncio.ensure_future(i.run()) for i in self._all()]
         synced = asyncio.ensure_future(asyncio.gather(*(i.synced.wait() for i in self._all())))
-        pending: list[asyncio.Future[Any]] = [synced, *self._tasks]
-        await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        if not synced.done():
-            synced.cancel()
-            failed = next(t for t in self._tasks if t.done())
-            await self.stop()
-            failed.result()  # raises the informer's error (e.g. 403 on its first list)
+        while not synced.done():
+            pending: list[asyncio.Future[Any]] = [synced, *(t for t in self._tasks if not t.done())]
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            failed = [t for t in self._tasks if t.done() and not t.cancelled() and t.exception() is not None]
+            if failed:
+                synced.cancel()
+                await self.stop()
+                failed[0].result()  # raises the informer's error (e.g. the API server unreachable)
+        # An informer that found its kind not served or not allowed has ended: that kind is read directly.
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -54,6 +54,7 @@ class Controller:
         self.full: set[Key] = set()  # keys whose next turn must be a full reconcile (not status only)
         self.workloads: dict[Key, dict[str, Any]] = {}  # the latest workload seen per app (from events)
         self.reconciles = 0
+        self.resyncs = 0
         self.status_refreshes = 0
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -210,6 +211,8 @@ class Controller:
 
         while True:
             await asyncio.sleep(self.resync_seconds)
+            self.resyncs += 1
+            log.info("resync %d: %d BeamApps queued", self.resyncs, len(self.apps))
             for key in sorted(self.apps):
                 self.enqueue(key)
             try:

@@ -1,0 +1,122 @@
+"""Benchmark: 1,000 BeamApps against the API double; all Ready, then three no-op resyncs: reads and writes.
+
+Role: benchmark script (network I/O on 127.0.0.1 only). The API double (tests/support/apidouble.py, validating
+every write against the upstream schemas, with its fake controller) runs in this process; the operator runs as
+a separate process (`beamkube operator run`, what a pod would run), so its RSS is its own. Each BeamApp is a
+small stateless app (one replica). After every BeamApp reports Ready, the script waits for three resyncs
+(the operator logs each one) and counts the requests the operator made in that window: writes (goal 0) and
+reads (LIST/GET/WATCH requests other than the leader Lease; goal: a few dozen at most, the cache's watches,
+independent of the number of apps). Usage:
+
+    .venv/bin/python benchmarks/operator_scale.py [--apps 1000] [--resync 20] [--workers 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.operator.harness import client_for, cluster  # noqa: E402
+
+from beamkube.operator.crd import beamapp_from_spec  # noqa: E402
+
+
+def _ready(app: dict[str, Any]) -> bool:
+    conditions = ((app.get("status") or {}).get("conditions")) or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def _mib(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--apps", type=int, default=1000)
+    parser.add_argument("--resync", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--timeout", type=float, default=900.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, cluster(Path(tmp), ready_seconds=0.01) as running:
+        log_path = Path(tmp) / "operator.log"
+        with log_path.open("w") as log:
+            operator = subprocess.Popen(
+                [
+                    str(ROOT / ".venv/bin/beamkube"), "operator", "run",
+                    "--kubeconfig", str(running.kubeconfig), "--lease-namespace", "beamkube-system",
+                    "--health-port", "0", "--workers", str(args.workers), "--resync-seconds", str(args.resync),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )  # fmt: skip
+            try:
+                asyncio.run(_run(running, operator.pid, args, log_path))
+            finally:
+                operator.terminate()
+                operator.wait(15)
+
+
+def _resyncs(log_path: Path) -> int:
+    return sum(1 for line in log_path.read_text().splitlines() if "beamkube.operator: resync " in line)
+
+
+async def _run(running: Any, pid: int, args: argparse.Namespace, log_path: Path) -> None:
+    client = client_for(running)
+    await asyncio.sleep(2.0)  # operator start-up (imports, lease, cache's first lists) is not measured
+    apps = [
+        beamapp_from_spec(
+            {"name": f"app-{i:04d}", "namespace": "apps", "image": "ghcr.io/acme/app:1.0.0", "replicas": 1}
+        )
+        for i in range(args.apps)
+    ]
+    started = time.monotonic()
+    for chunk in range(0, len(apps), 50):
+        await asyncio.gather(*(client.create(app) for app in apps[chunk : chunk + 50]))
+    pending = {a["metadata"]["name"] for a in apps}
+    while pending and time.monotonic() - started < args.timeout:
+        pending -= {a["metadata"]["name"] for a in running.api.objects("beamapps", "apps") if _ready(a)}
+        await asyncio.sleep(1.0)
+    all_ready = time.monotonic() - started
+    await asyncio.sleep(2.0)  # the last status echoes settle
+    first = _resyncs(log_path)
+    while _resyncs(log_path) == first:  # start counting at a resync boundary
+        await asyncio.sleep(0.2)
+    mark = len(running.api.log)
+    begin = _resyncs(log_path)
+    while _resyncs(log_path) < begin + 3:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(min(5.0, args.resync / 2))  # the third resync's reconciles finish
+    window = [r for r in running.api.log[mark:] if r.plural != "leases"]
+    writes = [r for r in window if r.is_write]
+    reads = [r for r in window if not r.is_write]
+    rss, hwm = _mib(pid, "VmRSS"), _mib(pid, "VmHWM")
+    cpu = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    operator_cpu = (int(cpu[11]) + int(cpu[12])) / os.sysconf("SC_CLK_TCK")
+    await client.aclose()
+    print(f"command: .venv/bin/python benchmarks/operator_scale.py --apps {args.apps} --resync {args.resync:g} "
+          f"--workers {args.workers}")  # fmt: skip
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    ready = f"{args.apps - len(pending)}/{args.apps}"
+    print(f"BeamApps Ready:            {ready} after {all_ready:.1f} s (API double validating every write)")
+    print(f"3 no-op resyncs:           {len(writes)} writes, {len(reads)} reads in total")
+    for r in reads[:40]:
+        print(f"  read: {r.method} {r.path}{'?watch' if r.params.get('watch') else ''}")
+    print(f"operator RSS:              {rss:.1f} MiB now, peak (VmHWM) {hwm:.1f} MiB")
+    print(f"CPU: operator {operator_cpu:.1f} s; API double + fake controller + this script {sum(os.times()[:2]):.1f} s")
+
+
+if __name__ == "__main__":
+    main()
