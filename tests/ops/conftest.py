@@ -7,6 +7,8 @@ returns its exit code and output.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,3 +97,16 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  #
         return Result(code, captured.out, captured.err)
 
     return invoke
+
+
+KUBECTL = shutil.which("kubectl.1.33") or "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"
+
+
+@pytest.fixture()
+def kubectl() -> str:
+    """A real kubectl (1.33) as a client of the double; required in CI (the machine image ships it)."""
+    if not Path(KUBECTL).is_file():
+        if os.environ.get("CI", "") not in ("", "0", "false"):
+            pytest.fail(f"{KUBECTL} missing: the machine image ships kubectl 1.27-1.33")
+        pytest.skip("kubectl.1.33 not installed")
+    return KUBECTL

@@ -7,32 +7,17 @@ Each test checks behaviour against something beamkube did not write: the upstrea
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import hypothesis.strategies as st
-import pytest
 from hypothesis import given
 from lightkube.utils.quantity import parse_quantity
 
 from beamkube.engine.compare import CONTAINER_PORT_KEYS, LIST_MAP_KEYS, SERVICE_PORT_KEYS
 from tests.support.apidouble import Running
-from tests.support.apischema import _list_map_table, canonical_quantity
-
-KUBECTL = shutil.which("kubectl.1.33") or "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"
-
-
-@pytest.fixture()
-def kubectl() -> str:
-    if not Path(KUBECTL).is_file():
-        if os.environ.get("CI", "") not in ("", "0", "false"):
-            pytest.fail(f"{KUBECTL} missing: the machine image ships kubectl 1.27-1.33")
-        pytest.skip("kubectl.1.33 not installed")
-    return KUBECTL
-
+from tests.support.apidouble.schema import _list_map_table, canonical_quantity
 
 HPA_SHOP = """\
 name: shop

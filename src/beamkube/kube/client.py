@@ -185,10 +185,11 @@ class KubeClient:
         label_selector: str | None = None,
         field_selector: str | None = None,
         all_namespaces: bool = False,
+        page_size: int = 500,
     ) -> tuple[list[dict[str, Any]], str]:
-        """All items (following `continue` tokens) and the list's resourceVersion."""
+        """All items (following `continue` tokens, `page_size` per request) and the list's resourceVersion."""
         ns = None if all_namespaces else self._ns(rt, namespace)
-        params: dict[str, str] = {"limit": "500"}
+        params: dict[str, str] = {"limit": str(page_size)}
         if label_selector:
             params["labelSelector"] = label_selector
         if field_selector:
