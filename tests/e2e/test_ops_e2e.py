@@ -105,3 +105,79 @@ def test_deploy_status_diff_rollback_destroy(namespace: str, tmp_path: Path):
     assert "keeping Secret" in destroyed.stdout
     assert beamkube("status", str(spec), check=False).returncode == 1
     beamkube("destroy", str(spec), "--yes", "--delete-data")
+
+
+def _versions(namespace: str) -> dict[str, str]:
+    """resourceVersion of every beamkube object of the app (a write changes one)."""
+    from beamkube.engine.ownership import app_selector
+    from beamkube.engine.prune import prunable_types
+    from beamkube.kube import KubeClient, Target
+    from beamkube.kube.errors import NotFound
+
+    async def main() -> dict[str, str]:
+        found: dict[str, str] = {}
+        async with KubeClient.connect(Target(), default_namespace=namespace) as client:
+            for rt in prunable_types(namespaced=True):
+                try:
+                    items, _ = await client.list(rt, namespace, label_selector=app_selector("bk-e2e"))
+                except NotFound:
+                    continue
+                for item in items:
+                    found[f"{rt.kind}/{item['metadata']['name']}"] = str(item["metadata"]["resourceVersion"])
+        return found
+
+    return asyncio.run(main())
+
+
+def test_engine_checks_on_a_real_server(namespace: str, tmp_path: Path):
+    """The double-tier engine checks, against the real thing: rendered for the server's version, a re-deploy
+    with quantities the server rewrites (0.1 → 100m, 1024Mi → 1Gi) writes nothing, a second field manager's
+    env var causes no conflict and no re-apply, a missing CRD stops deploy before any write."""
+    from beamkube.kube import KubeClient, Target
+    from beamkube.kube.discovery import served_kinds, server_version
+    from beamkube.kube.resources import DEPLOYMENT
+
+    spec = tmp_path / "beamkube.yaml"
+    text = SPEC.format(namespace=namespace).replace(
+        "limits: {cpu: 100m, memory: 32Mi}", 'limits: {cpu: "0.1", memory: 1024Mi}'
+    )
+    spec.write_text(text)
+
+    async def probe() -> tuple[str, bool]:
+        async with KubeClient.connect(Target(), default_namespace=namespace) as client:
+            version = await server_version(client)
+            vpa = "VerticalPodAutoscaler" in await served_kinds(client, "autoscaling.k8s.io/v1")
+            return str(version), vpa
+
+    version, has_vpa = asyncio.run(probe())
+    deployed = beamkube("deploy", str(spec), "--timeout", "240")
+    assert f"Kubernetes {version}" in deployed.stdout
+    before = _versions(namespace)
+    beamkube("deploy", str(spec), "--timeout", "240")
+    assert _versions(namespace) == before, "a re-deploy of the same spec must write nothing"
+
+    async def second_manager() -> None:
+        async with KubeClient.connect(Target(), default_namespace=namespace) as client:
+            client.field_manager = "e2e-other-team"
+            container = {"name": "beam", "env": [{"name": "X", "value": "1"}]}
+            await client.apply(
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "metadata": {"name": "bk-e2e", "namespace": namespace},
+                    "spec": {"template": {"spec": {"containers": [container]}}},
+                }
+            )
+            live = await client.get(DEPLOYMENT, "bk-e2e")
+            assert any(e["name"] == "X" for e in live["spec"]["template"]["spec"]["containers"][0]["env"])
+
+    asyncio.run(second_manager())
+    before = _versions(namespace)
+    beamkube("deploy", str(spec), "--timeout", "240")
+    assert _versions(namespace) == before, "another manager's env entry is not beamkube's to re-apply"
+    if not has_vpa:
+        spec.write_text(text + 'vpa:\n  updateMode: "Off"\n')
+        refused = beamkube("deploy", str(spec), check=False)
+        assert refused.returncode == 1 and "VerticalPodAutoscaler" in refused.stderr
+        assert _versions(namespace) == before  # nothing written
+    beamkube("destroy", str(spec), "--yes", "--delete-data")

@@ -2,28 +2,50 @@
 
 Role: test support (network I/O on 127.0.0.1 only). kmock supplies the HTTP server, request parsing, API
 discovery (`/api`, `/apis`, `/apis/<group>/<version>`) and its reaction DSL; kmock's own emulator is too loose
-for beamkube (see ../shared/testing-notes.md), so `ApiDouble` routes every known resource to `Store`, a small
-but faithful object store:
+for beamkube (see ../shared/testing-notes.md), so `ApiDouble` routes every known resource to `Store`, an object
+store that fails where a real API server fails. It pretends to be one Kubernetes minor (`store.version`,
+default 1.33; `/version` says so) and models:
 
-- uid, resourceVersion (one global counter), generation (bumped on spec changes), creationTimestamp;
-- POST answers 201, 409 AlreadyExists when the object exists, 404 when the namespace does not;
-- errors are `Status` objects served as `application/json` (what lightkube and httpx clients expect);
-- server-side apply (`application/apply-patch+yaml`) creates missing objects, tracks field ownership per
-  manager (metadata.managedFields), removes fields a manager stopped applying, answers 409 with
-  `FieldManagerConflict` causes unless `force=true`; merge, strategic-merge and JSON patches and PUT record
-  "Update" ownership; `dryRun=All` computes the answer without storing it;
-- a stale `metadata.resourceVersion` in PUT/PATCH bodies is a 409 Conflict;
-- the namespace in the URL goes into metadata; label selectors (equality, `!=`, `in`, `notin`, existence)
-  and field selectors (`a.b=c`, `!=`) are honoured for list and watch;
-- watch honours `resourceVersion` (replays history, 410 Gone when it was compacted away) and
-  `timeoutSeconds`; `status` is only written through the `/status` subresource for kinds that have one;
-- DELETE cascades to dependents by ownerReferences (background/foreground) unless `Orphan`; finalizers
-  leave a deletionTimestamp;
-- a few server defaults (Service clusterIP/sessionAffinity/type, pod-template dnsPolicy/schedulerName,
-  Deployment progressDeadlineSeconds) so `diff` has defaulted fields to ignore.
+- validation of every write against that version's upstream OpenAPI-derived schemas (kubernetes-validate):
+  fields the version does not declare make server-side apply fail with HTTP 500 "failed to create typed
+  patch object ... field not declared in schema" (1.28 and `lifecycle.preStop.sleep`), a create/update with
+  `fieldValidation=Strict` a 400; other violations of the stored object are 422 Invalid. Registered CRDs
+  (`register(..., schema=)`, e.g. BeamApp) reject undeclared fields on apply the same way (structural schema);
+- canonical quantities for built-in kinds (`1024Mi` is stored as `1Gi`, `0.5` as `500m`; CRDs keep strings),
+  common server defaults (pod template, containers, Service ports, Deployment/StatefulSet/Job specs,
+  PriorityClass), immutable fields (selectors, StatefulSet serviceName/volumeClaimTemplates/
+  podManagementPolicy, Job templates, Service clusterIP) → 422;
+- uid, resourceVersion (one global counter), generation (bumped on spec changes), creationTimestamp; POST 201,
+  409 AlreadyExists, 404 for a missing namespace; stale resourceVersions → 409; errors as `Status` JSON;
+- server-side apply with field ownership per manager (managedFields): list maps (`x-kubernetes-list-type:
+  map`, keys from the upstream definitions) merge entry by entry, equal values are shared by both managers
+  (a manager that stops applying a shared field leaves it to the other), fields a manager stopped applying
+  are removed, conflicts → 409 with `FieldManagerConflict` causes unless `force=true` (and, as seen on a real
+  1.28 server, a server-defaulted PriorityClass field conflicts even when equal); writes without
+  `?fieldManager=` are owned by the User-Agent's name (`kubectl`); `dryRun=All`;
+- label and field selectors; lists paginated with `limit`/`continue` (410 when the token's version is
+  compacted); watches replay from `resourceVersion` (410 Gone once compacted), honour `timeoutSeconds` and
+  send BOOKMARKs to clients that allow them; `/status` and `/scale` subresources;
+- DELETE: finalizers leave a deletionTimestamp until the last one is removed; with a garbage collector
+  (`FakeController(garbage_collection=True)`) deletion is asynchronous: Foreground marks the owner
+  (`foregroundDeletion`) until its dependents are gone, Background removes dependents later, Orphan strips
+  ownerReferences; without one the cascade is immediate;
+- RBAC on demand (`rbac_rules`: PolicyRules as in a Role) → 403 with the authorizer's message.
+
+Not modelled: admission webhooks and Pod Security admission, OpenAPI documents (`/openapi/v2|v3`: kubectl
+needs `--validate=false`), aggregated discovery, strategic-merge patch semantics (merge patch instead),
+defaults of kinds beamkube does not render, quantity rounding below milli-units, list-type `set`, per-version
+differences of status codes other than the typed-patch 500, watch cache windows (history is the last 2000
+events), authentication (any token is accepted), API priority and fairness (429s only when scripted).
 
 Scriptable faults (`fail`, `drop_watches`, `gone_watches`, `compact`) and a request log (`log`, `writes()`) let
-tests inject 409/429/500s, dropped watches and 410 Gone and count write requests.
+tests inject 409/429/500s, dropped watches and 410 Gone and count requests.
+
+Extension points (kept stable): a controller plugs in like `tests.support.fakecontroller.FakeController`: it
+appends a wake-up callback to `Store.listeners`, and on its own loop, holding `Store.lock`, reads
+`Store.entries`/`Store.objects()` and writes through `Store.put` (as a manager) or `Store._replace_entry`
+(status/scale-style updates); every write is seen by watchers. `ApiDouble.register`/`unregister` serve or
+remove a resource (a CRD that is or is not installed).
 
 Use from sync tests (server in a background thread with its own loop):
 
