@@ -63,7 +63,7 @@ def main() -> None:
                 stderr=log,
             )  # fmt: skip
             try:
-                asyncio.run(_run(running, operator.pid, args, log_path))
+                asyncio.run(_run(running, operator, args, log_path))
             finally:
                 operator.terminate()
                 operator.wait(15)
@@ -73,7 +73,14 @@ def _resyncs(log_path: Path) -> int:
     return sum(1 for line in log_path.read_text().splitlines() if "beamkube.operator: resync " in line)
 
 
-async def _run(running: Any, pid: int, args: argparse.Namespace, log_path: Path) -> None:
+def _alive(operator: subprocess.Popen[bytes], log_path: Path) -> None:
+    if operator.poll() is not None:
+        tail = "\n".join(log_path.read_text().splitlines()[-20:])
+        raise SystemExit(f"the operator exited with {operator.returncode}:\n{tail}")
+
+
+async def _run(running: Any, operator: subprocess.Popen[bytes], args: argparse.Namespace, log_path: Path) -> None:
+    pid = operator.pid
     client = client_for(running)
     await asyncio.sleep(2.0)  # operator start-up (imports, lease, cache's first lists) is not measured
     apps = [
@@ -87,16 +94,19 @@ async def _run(running: Any, pid: int, args: argparse.Namespace, log_path: Path)
         await asyncio.gather(*(client.create(app) for app in apps[chunk : chunk + 50]))
     pending = {a["metadata"]["name"] for a in apps}
     while pending and time.monotonic() - started < args.timeout:
+        _alive(operator, log_path)
         pending -= {a["metadata"]["name"] for a in running.api.objects("beamapps", "apps") if _ready(a)}
         await asyncio.sleep(1.0)
     all_ready = time.monotonic() - started
     await asyncio.sleep(2.0)  # the last status echoes settle
     first = _resyncs(log_path)
     while _resyncs(log_path) == first:  # start counting at a resync boundary
+        _alive(operator, log_path)
         await asyncio.sleep(0.2)
     mark = len(running.api.log)
     begin = _resyncs(log_path)
     while _resyncs(log_path) < begin + 3:
+        _alive(operator, log_path)
         await asyncio.sleep(0.2)
     await asyncio.sleep(min(5.0, args.resync / 2))  # the third resync's reconciles finish
     window = [r for r in running.api.log[mark:] if r.plural != "leases"]

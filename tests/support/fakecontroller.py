@@ -88,6 +88,7 @@ class FakeController:
         # (None: the Deployment's own progressDeadlineSeconds, 600 by default, as the real controller).
         self.progress_deadline: float | None = None
         self._rolling: dict[tuple[str, int], float] = {}
+        self._settled: dict[str, tuple[Any, ...]] = {}  # workload uid → signature of its last settled pass
         self.failing_images: set[str] = set()
         self.failing_jobs: set[str] = set()
         self.paused = False
@@ -248,10 +249,32 @@ class FakeController:
         self._born[created["metadata"]["uid"]] = time.monotonic()
         self._event(created, "Scheduled", f"Successfully assigned {name} to node-1")
 
+    def _settled_or(self, obj: dict[str, Any], children: tuple[str, str], step: Any) -> None:
+        owned = self._owned(children[0], children[1], obj)
+        grandchildren = [p for c in owned for p in self._owned("", "pods", c)] if children[1] != "pods" else []
+        signature = (
+            obj["metadata"]["resourceVersion"],
+            tuple(sorted(str(o["metadata"]["resourceVersion"]) for o in [*owned, *grandchildren])),
+        )
+        uid = obj["metadata"]["uid"]
+        if self._settled.get(uid) == signature:
+            return
+        before = self.store.rv
+        step(obj)
+        status = obj.get("status") or {}
+        want = int((obj.get("spec") or {}).get("replicas") or 0)
+        complete = all(int(status.get(k) or 0) == want for k in ("replicas", "readyReplicas"))
+        if self.store.rv == before and complete:
+            self._settled[uid] = signature
+        else:
+            self._settled.pop(uid, None)
+
     def _pod_failing(self, pod: dict[str, Any]) -> bool:
         return any(c.get("image") in self.failing_images for c in pod["spec"].get("containers") or [])
 
     def _progress_pod(self, pod: dict[str, Any]) -> None:
+        if self._ready(pod) and not self._pod_failing(pod):
+            return  # running and ready: nothing moves any more
         uid = pod["metadata"]["uid"]
         born = self._born.setdefault(uid, time.monotonic())
         age = time.monotonic() - born
@@ -335,12 +358,13 @@ class FakeController:
         for pod in self._items("", "pods"):
             self._progress_pod(pod)
         # Controllers leave objects being deleted alone (no new pods for a StatefulSet under foreground deletion).
+        # A settled workload whose objects did not change since its last pass is skipped (1,000-app runs).
         for dep in self._live("apps", "deployments"):
-            self._deployment(dep)
+            self._settled_or(dep, ("apps", "replicasets"), self._deployment)
         for rs in self._live("apps", "replicasets"):
-            self._replicaset(rs)
+            self._settled_or(rs, ("", "pods"), self._replicaset)
         for sts in self._live("apps", "statefulsets"):
-            self._statefulset(sts)
+            self._settled_or(sts, ("", "pods"), self._statefulset)
         for job in self._live("batch", "jobs"):
             self._job(job)
         for hpa in self._live("autoscaling", "horizontalpodautoscalers"):
