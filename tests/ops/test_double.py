@@ -109,3 +109,26 @@ def test_rbac_rules_answer_403_like_the_authorizer(cluster: Running) -> None:
                 await client.list(DEPLOYMENT, "shop")
 
     asyncio.run(main())
+
+
+def test_the_kubectl_dispatcher_sees_the_pretended_version(cluster: Running, kubectl: str) -> None:
+    """/usr/bin/kubectl picks the client matching the server's version: it must read the double's /version."""
+    import json
+    import shutil
+
+    dispatcher = shutil.which("kubectl") or "/usr/bin/kubectl"
+    cluster.api.store.version = "1.28"
+    _configmaps(cluster, 1)
+    shown = subprocess.run(
+        [dispatcher, "--kubeconfig", str(cluster.kubeconfig), "version", "-o", "json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    server = json.loads(shown.stdout)["serverVersion"]
+    assert (server["major"], server["minor"]) == ("1", "28")
+    got = subprocess.run(
+        [dispatcher, "--kubeconfig", str(cluster.kubeconfig), "-n", "shop", "get", "cm", "-o", "name"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.split() == ["configmap/cm-0"]

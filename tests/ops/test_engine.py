@@ -176,3 +176,20 @@ def test_engine_list_map_keys_are_the_upstream_ones() -> None:
         assert tuple(k for k, _ in keys) in upstream[field], field
     assert tuple(k for k, _ in CONTAINER_PORT_KEYS) in upstream["ports"]
     assert tuple(k for k, _ in SERVICE_PORT_KEYS) in upstream["ports"]
+
+
+def test_preflight_names_a_missing_ingress_class_and_storage_class(cluster: Running, tmp_path: Path, cli):
+    spec = tmp_path / "kv.yaml"
+    spec.write_text(
+        "name: kv\nnamespace: data\nimage: ghcr.io/acme/kv:1.0.0\nidentity: stable\nreplicas: 3\n"
+        "release: {flavour: relx}\nstorage: {size: 1Gi, storageClassName: fast-ssd}\n"
+        "web: {ingress: {host: kv.example.com, className: nginx}}\n"
+    )
+    result = cli("deploy", str(spec))
+    assert result.code == 1
+    assert "the cluster has no StorageClass fast-ssd, IngressClass nginx (named in the spec)" in result.err
+    assert _real_writes(cluster) == 0
+    cluster.api.put({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"}})
+    cluster.api.put({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "fast-ssd"},
+                     "provisioner": "example.com/ssd"})  # fmt: skip
+    assert cli("deploy", str(spec), "--no-wait").code == 0

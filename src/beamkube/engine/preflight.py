@@ -4,7 +4,7 @@ Role: network I/O (discovery GETs, one namespace GET, and optionally one server-
 object). Checks, collected into one `PreflightFailed` line:
 1. every apiVersion/kind of the plan is served (a VPA without the VPA CRDs installed is named here, not met
    halfway through an apply);
-2. the namespace exists, or the caller may create it;
+2. the IngressClass and StorageClasses the plan names exist; the namespace exists, or the caller may create it;
 3. (dry_run_objects) the server accepts every object as it will be applied: schema errors of the server's
    version, immutable fields, admission, ownership conflicts. Skipped when the namespace is still to be created
    (the server cannot dry-run into a missing namespace).
@@ -26,7 +26,10 @@ from beamkube.kube.errors import (
     PreflightFailed,
     SchemaRejected,
 )
-from beamkube.kube.resources import NAMESPACE, describe
+from beamkube.kube.resources import NAMESPACE, ResourceType, describe
+
+INGRESS_CLASS = ResourceType("networking.k8s.io/v1", "IngressClass", "ingressclasses", False)
+STORAGE_CLASS = ResourceType("storage.k8s.io/v1", "StorageClass", "storageclasses", False)
 
 REJECTIONS = (BadRequest, Invalid, SchemaRejected, FieldManagerConflict, Forbidden)
 
@@ -38,6 +41,31 @@ async def missing_apis(client: KubeClient, objects: list[dict[str, Any]]) -> lis
         text = f"{kind} ({api_version})"
         if kind not in await served_kinds(client, api_version) and text not in missing:
             missing.append(text)
+    return missing
+
+
+async def missing_classes(client: KubeClient, objects: list[dict[str, Any]]) -> list[str]:
+    """IngressClasses and StorageClasses the plan names that the cluster does not have (403: not checkable,
+    assumed present; the apply would still work if they appear later)."""
+    wanted: list[tuple[ResourceType, str]] = []
+    for obj in objects:
+        spec = obj.get("spec") or {}
+        if obj.get("kind") == "Ingress" and spec.get("ingressClassName"):
+            wanted.append((INGRESS_CLASS, str(spec["ingressClassName"])))
+        claims = list(spec.get("volumeClaimTemplates") or [])
+        if obj.get("kind") == "PersistentVolumeClaim":
+            claims.append(obj)
+        for claim in claims:
+            name = (claim.get("spec") or {}).get("storageClassName")
+            if name:
+                wanted.append((STORAGE_CLASS, str(name)))
+    missing = []
+    for rt, name in dict.fromkeys(wanted):
+        try:
+            if await client.get_or_none(rt, name) is None:
+                missing.append(f"{rt.kind} {name}")
+        except Forbidden:
+            continue
     return missing
 
 
@@ -62,6 +90,9 @@ async def preflight(
     missing = await missing_apis(client, objects)
     if missing:
         problems.append(f"the cluster does not serve {', '.join(missing)} (install the CRDs or drop it from the spec)")
+    classes = await missing_classes(client, objects)
+    if classes:
+        problems.append(f"the cluster has no {', '.join(classes)} (named in the spec)")
     exists = await namespace_exists(client, namespace)
     if not exists and not may_create_namespace:
         problems.append(f"namespace {namespace} does not exist")

@@ -56,6 +56,8 @@ BUILTIN: tuple[RDef, ...] = (
     RDef("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, status=False),
     RDef("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False),
     RDef("coordination.k8s.io", "v1", "Lease", "leases", status=False),
+    RDef("networking.k8s.io", "v1", "IngressClass", "ingressclasses", False, status=False),
+    RDef("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, status=False),
 )
 
 # (kind, path) of fields a real server defaults whose co-ownership still conflicts (see `Store.apply`).

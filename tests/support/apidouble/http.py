@@ -22,6 +22,17 @@ from tests.support.apidouble.lifecycle import Store
 from tests.support.apidouble.serving import SCALABLE, Serving
 
 
+# The API server's short names for the kinds kubectl users type (`kubectl get cm`).
+SHORT_NAMES = {
+    "configmaps": ["cm"], "services": ["svc"], "pods": ["po"], "namespaces": ["ns"], "serviceaccounts": ["sa"],
+    "persistentvolumeclaims": ["pvc"], "events": ["ev"], "endpoints": ["ep"], "limitranges": ["limits"],
+    "deployments": ["deploy"], "statefulsets": ["sts"], "replicasets": ["rs"], "cronjobs": ["cj"],
+    "poddisruptionbudgets": ["pdb"], "horizontalpodautoscalers": ["hpa"], "verticalpodautoscalers": ["vpa"],
+    "networkpolicies": ["netpol"], "ingresses": ["ing"], "priorityclasses": ["pc"], "storageclasses": ["sc"],
+    "customresourcedefinitions": ["crd", "crds"],
+}  # fmt: skip
+
+
 @attrs.define(kw_only=True)
 class ApiDouble(Serving, kmock.KubernetesScaffold):  # type: ignore[misc]
     """The HTTP face of `Store`, plus faults and the request log (see the module docstring)."""
@@ -48,6 +59,7 @@ class ApiDouble(Serving, kmock.KubernetesScaffold):  # type: ignore[misc]
         self.resources[kmock.resource(rdef.group, rdef.version, rdef.plural)] = kmock.ResourceInfo(
             kind=rdef.kind,
             singular=rdef.kind.lower(),  # kubectl maps `deployment` through singularName
+            shortnames=SHORT_NAMES.get(rdef.plural, []),
             namespaced=rdef.namespaced,
             verbs=["create", "delete", "get", "list", "patch", "update", "watch"],
             subresources=[*(["status"] if rdef.status else []), *(["scale"] if rdef.kind in SCALABLE else [])],
