@@ -21,7 +21,6 @@ from tests.support.apidouble.faults import Fault, Logged, _Body, parse_path
 from tests.support.apidouble.lifecycle import Store
 from tests.support.apidouble.serving import SCALABLE, Serving
 
-
 # The API server's short names for the kinds kubectl users type (`kubectl get cm`).
 SHORT_NAMES = {
     "configmaps": ["cm"], "services": ["svc"], "pods": ["po"], "namespaces": ["ns"], "serviceaccounts": ["sa"],
