@@ -180,3 +180,22 @@ def test_the_operator_works_within_its_own_least_privilege_rbac(tmp_path: Path) 
             assert await operator.stop() == 0
 
     asyncio.run(main())
+
+
+def test_a_missing_crd_stops_the_app_before_any_child_is_written(tmp_path: Path) -> None:
+    async def main() -> None:
+        with cluster(tmp_path) as running:
+            from tests.operator.harness import client_for
+
+            running.api.unregister("autoscaling.k8s.io", "verticalpodautoscalers")
+            client = client_for(running)
+            app = await client.create(example_app("erlang-kv", vpa={"updateMode": "Off"}))
+            outcome = await Reconciler(client).reconcile(app)
+            assert outcome.error is not None and "VerticalPodAutoscaler" in outcome.error
+            degraded = condition(running.api.get("beamapps", "data", "kv"), "Degraded")
+            assert degraded["status"] == "True" and "nothing was changed" in degraded["message"]
+            children = [r for r in running.api.writes() if r.plural not in ("beamapps", "leases")]
+            assert children == []  # not even the cookie
+            await client.aclose()
+
+    asyncio.run(main())

@@ -48,12 +48,20 @@ async def server_version(client: KubeClient) -> ServerVersion:
     return cached
 
 
+MISSING_TTL = 300.0  # seconds before an API found missing is asked about again (a CRD installed meanwhile)
+
+
 async def served_kinds(client: KubeClient, api_version: str) -> dict[str, str]:
     """{kind: plural} of the top-level resources `api_version` serves; empty when the group/version is not
-    served at all (a CRD that is not installed)."""
-    cache: dict[str, dict[str, str]] = client.__dict__.setdefault("_discovery", {})
+    served at all (a CRD that is not installed). Served APIs are remembered for the client's life, missing
+    ones for MISSING_TTL seconds (a long-running operator notices a CRD installed later)."""
+    import time
+
+    cache: dict[str, tuple[float, dict[str, str]]] = client.__dict__.setdefault("_discovery", {})
     if api_version in cache:
-        return cache[api_version]
+        seen, kinds = cache[api_version]
+        if kinds or time.monotonic() - seen < MISSING_TTL:
+            return kinds
     path = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
     try:
         doc = await client.get_path(path, what=f"discover {api_version}")
@@ -64,5 +72,5 @@ async def served_kinds(client: KubeClient, api_version: str) -> dict[str, str]:
         for r in doc.get("resources") or []
         if isinstance(r, dict) and "/" not in str(r.get("name", ""))
     }
-    cache[api_version] = kinds
+    cache[api_version] = (time.monotonic(), kinds)
     return kinds

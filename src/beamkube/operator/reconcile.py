@@ -18,11 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from beamkube.engine.preflight import missing_apis
 from beamkube.engine.prune import prunable_types
 from beamkube.errors import SpecError
 from beamkube.kube.cache import Cache
 from beamkube.kube.client import KubeClient
-from beamkube.kube.errors import KubeError
+from beamkube.kube.errors import KubeError, PreflightFailed
 from beamkube.kube.resources import ResourceType, register, resource_of
 from beamkube.operator import GROUP, KIND, PLURAL, VERSION
 from beamkube.operator.children import CLUSTER_SCOPED_KINDS, OWNER_NAME, OWNER_NAMESPACE, decorate, owned_by
@@ -158,6 +159,14 @@ class Reconciler:
         apply_error: str | None = None
         result = None
         try:
+            # Preflight as deploy does (discovery is cached on the client: no request per resync): an API the
+            # cluster does not serve stops the app before its first write, not halfway through.
+            missing = await missing_apis(self.client, plan.objects)
+            if missing:
+                raise PreflightFailed(
+                    f"the cluster does not serve {', '.join(missing)} (install the CRDs or drop it from the spec); "
+                    "nothing was changed"
+                )
             result = await run_engine(self.client, plan, hooks, options, decorate=lambda o: decorate(o, app))
             outcome.writes += result.writes
             outcome.pruned.extend(result.pruned)
