@@ -193,3 +193,30 @@ def test_preflight_names_a_missing_ingress_class_and_storage_class(cluster: Runn
     cluster.api.put({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "fast-ssd"},
                      "provisioner": "example.com/ssd"})  # fmt: skip
     assert cli("deploy", str(spec), "--no-wait").code == 0
+
+
+def test_fields_equal_to_server_defaults_are_not_sent_so_a_second_manager_does_not_conflict(
+    cluster: Running, shop_spec: Path, cli, tmp_path: Path, kubectl: str
+):
+    """testing-notes: on a real 1.28 server, applying `PriorityClass.globalDefault: false` conflicts with
+    another manager that applied it too. kubectl applies the rendered PriorityClass (as a GitOps tool would);
+    beamkube's deploy must then neither conflict nor need --force-conflicts."""
+    shop_spec.write_text(shop_spec.read_text() + "priority: {value: 1000}\n")
+    rendered = cli("render", str(shop_spec), "-o", "json")
+    assert rendered.code == 0, rendered.text
+    objects = json.loads(rendered.out)
+    objects = objects if isinstance(objects, list) else objects.get("items", [objects])
+    (priority,) = [o for o in objects if o["kind"] == "PriorityClass"]
+    assert priority["globalDefault"] is False  # what render emits
+    path = tmp_path / "pc.json"
+    path.write_text(json.dumps(priority))
+    done = subprocess.run(
+        [kubectl, "--kubeconfig", str(cluster.kubeconfig), "apply", "--server-side", "--field-manager", "gitops",
+         "--validate=false", "-f", str(path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = cli("deploy", str(shop_spec), "--no-wait")
+    assert result.code == 0, result.text
+    stored = cluster.api.get("priorityclasses", "", priority["metadata"]["name"])
+    assert stored["globalDefault"] is False and stored["value"] == 1000

@@ -18,7 +18,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from beamkube.engine.apply import Applied
+from beamkube.engine.apply import Applied, stamp
 from beamkube.engine.plan import Plan
 from beamkube.engine.preflight import preflight
 from beamkube.engine.reconcile import Hooks, Options, reader_for, reconcile
@@ -73,7 +73,8 @@ async def deploy(
     mode = " (server dry run)" if options.dry_run else ""
     version = f"Kubernetes {plan.kube_version[0]}.{plan.kube_version[1]}"
     out(f"Deploying {spec.name} to namespace {ns} ({client.context or 'in-cluster'}, {version}){mode}")
-    exists = await preflight(client, plan.objects, ns, force=options.force_conflicts)
+    # The dry run sends exactly what the engine will apply (stamped, without server-default fields).
+    exists = await preflight(client, [stamp(o) for o in plan.objects], ns, force=options.force_conflicts)
     if not exists:
         result.namespace_created = options.dry_run or await create_namespace(client, ns)
         if result.namespace_created:
