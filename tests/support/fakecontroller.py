@@ -129,12 +129,18 @@ class FakeController:
             self._wake.clear()
             if self.paused:
                 continue
+            started = time.monotonic()
             with self.store.lock:
                 listeners, self.store.listeners = self.store.listeners, []  # our own writes must not re-wake us
                 try:
                     self.reconcile()
                 finally:
                     self.store.listeners = listeners
+            # The controller shares the double's event loop: leave the API server at least as much time as a
+            # pass took, so thousands of objects do not starve its requests.
+            spent = time.monotonic() - started
+            if spent > self.tick:
+                await asyncio.sleep(spent)
 
     # helpers -------------------------------------------------------------------------------
     def _r(self, group: str, plural: str) -> RDef:
