@@ -129,6 +129,13 @@ def test_audit_imports_no_kubernetes_client_spec_models_or_renderer(tmp_path: Pa
     assert loaded(modules, ("beamkube.spec", "beamkube.render.assemble", "beamkube.cli.render")) == []
 
 
+@pytest.mark.parametrize("command", ["deploy", "status", "destroy", "operator"])
+def test_cluster_commands_load_the_kubernetes_client_only_when_they_run(command: str) -> None:
+    out, modules = child(command, "--help")
+    assert out.startswith(f"Usage: beamkube {command} ")
+    assert loaded(modules, KUBE_CLIENTS) == []
+
+
 def test_every_command_is_routed_to_the_module_that_defines_it() -> None:
     from beamkube.cli import _startup_cache as cache
 
