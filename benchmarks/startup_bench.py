@@ -110,23 +110,31 @@ sys.stdout.write(dump(result.objects, "yaml"))
 """
 
 
+MODULES = ("typer", "click", "argparse", "pydantic", "yaml")
+
+
 def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def measure(command: list[str], runs: int) -> tuple[float, float, float]:
-    """Median wall, minimum wall and median CPU seconds of `runs` cold runs (output discarded)."""
+def measure(commands: list[list[str]], runs: int) -> list[tuple[float, float, float]]:
+    """Median wall, minimum wall and median CPU seconds of `runs` cold runs of each command (output
+    discarded). The commands take turns, run by run, so a burst of load on the shared machine hits them all
+    alike instead of whichever happened to be running."""
     env = _env()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)  # warm-up, .pyc
-    walls, cpus = [], []
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
+    for command in commands:  # warm-up: page cache and .pyc files
         subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        walls.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return statistics.median(walls), min(walls), statistics.median(cpus)
+    walls: list[list[float]] = [[] for _ in commands]
+    cpus: list[list[float]] = [[] for _ in commands]
+    for _ in range(runs):
+        for index, command in enumerate(commands):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            walls[index].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus[index].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return [(statistics.median(w), min(w), statistics.median(c)) for w, c in zip(walls, cpus, strict=True)]
 
 
 def _script() -> str:
@@ -136,14 +144,19 @@ def _script() -> str:
     return str(found)
 
 
-def _show(label: str, command: list[str], runs: int, goal: float | None, floor: float | None) -> float:
-    median, low, cpu = measure(command, runs)
-    verdict = "" if goal is None else f"  goal <= {goal:.2f} s: {'met' if median <= goal else 'MISSED'}"
-    over = "" if floor is None else f"  (+{median - floor:.3f} s over the floor)"
-    shown = " ".join(c if " " not in c and "\n" not in c else repr(c.strip()[:40] + "...") for c in command)
-    print(f"{label:<34} median {median:.3f} s  min {low:.3f} s  CPU {cpu:.3f} s{over}{verdict}")
-    print(f"    $ {shown}")
-    return median
+def _shown(command: list[str]) -> str:
+    return " ".join(c if " " not in c and "\n" not in c else repr(c.strip()[:40] + "...") for c in command)
+
+
+def report(rows: list[tuple[str, list[str], float | None]], runs: int) -> None:
+    """Measure the rows (label, command, goal) together; the first row is the floor."""
+    results = measure([command for _, command, _ in rows], runs)
+    floor = results[0][0]
+    for (label, command, goal), (median, low, cpu) in zip(rows, results, strict=True):
+        verdict = "" if goal is None else f"  goal <= {goal:.2f} s: {'met' if median <= goal else 'MISSED'}"
+        times = f"median {median:.3f} s  min {low:.3f} s  CPU {cpu:.3f} s  x{median / floor:.1f} floor"
+        print(f"{label:<34} {times}{verdict}")
+        print(f"    $ {_shown(command)}")
 
 
 def main() -> int:
@@ -154,25 +167,30 @@ def main() -> int:
     python, beamkube, runs = sys.executable, _script(), args.runs
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
-    print(f"median of {runs} cold runs each\n")
+    print(f"median of {runs} cold runs each, the commands of a table taking turns\n")
     with tempfile.TemporaryDirectory() as tmp:
         manifest = Path(tmp) / "deployment.yaml"
         manifest.write_text(DEPLOYMENT)
-        floor = _show("python -S -c pass (the floor)", [python, "-S", "-c", "pass"], runs, None, None)
-        _show("python -c pass", [python, "-c", "pass"], runs, None, floor)
-        _show("beamkube --help", [beamkube, "--help"], runs, 0.06, floor)
-        _show("beamkube --version", [beamkube, "--version"], runs, 0.06, floor)
-        example = [beamkube, "render", "--example", "better-together"]
-        _show("beamkube render --example", example, runs, 0.12, floor)
-        _show("beamkube audit (one Deployment)", [beamkube, "audit", str(manifest)], runs, 0.12, floor)
-        _show("beamkube render --help", [beamkube, "render", "--help"], runs, None, floor)
+        floor = ("python -S -c pass (the floor)", [python, "-S", "-c", "pass"], None)
+        rows: list[tuple[str, list[str], float | None]] = [
+            floor,
+            ("python -c pass", [python, "-c", "pass"], None),
+            ("beamkube --help", [beamkube, "--help"], 0.06),
+            ("beamkube --version", [beamkube, "--version"], 0.06),
+            ("beamkube render --example", [beamkube, "render", "--example", "better-together"], 0.12),
+            ("beamkube audit (one Deployment)", [beamkube, "audit", str(manifest)], 0.12),
+            ("beamkube render --help", [beamkube, "render", "--help"], None),
+        ]
+        report(rows, runs)
         if args.alternatives:
             print("\nalternatives (what the CLI framework costs)")
-            for module in ("typer", "click", "argparse", "pydantic", "yaml"):
-                _show(f"import {module}", [python, "-c", f"import {module}"], runs, None, floor)
-            _show("audit, options in argparse", [python, "-c", AUDIT_ARGPARSE, str(manifest)], runs, 0.12, floor)
-            _show("audit, options in plain click", [python, "-c", AUDIT_CLICK, str(manifest)], runs, 0.12, floor)
-            _show("render, no CLI framework", [python, "-c", RENDER_NO_FRAMEWORK], runs, 0.12, floor)
+            rows = [floor] + [(f"import {m}", [python, "-c", f"import {m}"], None) for m in MODULES]
+            rows += [
+                ("audit, options in argparse", [python, "-c", AUDIT_ARGPARSE, str(manifest)], 0.12),
+                ("audit, options in plain click", [python, "-c", AUDIT_CLICK, str(manifest)], 0.12),
+                ("render, no CLI framework", [python, "-c", RENDER_NO_FRAMEWORK], 0.12),
+            ]
+            report(rows, runs)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
