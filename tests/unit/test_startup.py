@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from beamkube import __version__
 from beamkube.cli import startup
 
 # Prints the modules loaded after `beamkube ARGS` ran in a fresh interpreter started as the console script.
@@ -108,7 +109,7 @@ def test_narrow_terminals_get_typers_own_wrapping() -> None:
 
 def test_version_is_what_typer_prints() -> None:
     out, _ = child("--version")
-    assert out == typer_says("--version") == "beamkube 0.1.0\n"
+    assert out == typer_says("--version") == f"beamkube {__version__}\n"
 
 
 def test_render_imports_no_kubernetes_client_and_no_other_command_module() -> None:
