@@ -66,13 +66,13 @@ def loaded(modules: set[str], prefixes: tuple[str, ...]) -> list[str]:
     return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
 
 
-def typer_says(*args: str) -> str:
+def typer_says(*args: str, columns: int = 80) -> str:
     """What the full typer app (every module registered) prints, run in a fresh interpreter."""
     code = (
         "import sys\nfrom beamkube.cli.main import app\n"
         f"app({list(args)!r}, prog_name='beamkube', standalone_mode=False)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"COLUMNS": "80"}
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"COLUMNS": str(columns)}
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env, check=True
     ).stdout
@@ -134,8 +134,10 @@ def test_audit_imports_no_kubernetes_client_spec_models_or_renderer(tmp_path: Pa
 
 @pytest.mark.parametrize("command", ["deploy", "status", "destroy", "operator"])
 def test_cluster_commands_load_the_kubernetes_client_only_when_they_run(command: str) -> None:
-    out, modules = child(command, "--help")
+    # 60 columns: too narrow for the cached help, so typer answers with the command's module loaded.
+    out, modules = child(command, "--help", columns=60)
     assert out.startswith(f"Usage: beamkube {command} ")
+    assert f"beamkube.cli.{startup.module_for([command])}" in modules
     assert loaded(modules, KUBE_CLIENTS) == []
 
 
@@ -147,15 +149,46 @@ def test_every_command_is_routed_to_the_module_that_defines_it() -> None:
     assert sorted(cache.COMMANDS) == sorted(listed)
 
 
+def test_every_cached_help_is_what_typer_prints() -> None:
+    from beamkube.cli import _startup_cache as cache
+
+    paths = [path.split() for path in cache.HELP]
+    assert ["render"] in paths and ["operator", "run"] in paths and [] in paths
+    code = (
+        "import contextlib, io, json, sys\nfrom beamkube.cli.main import app\nout = {}\n"
+        f"for path in {paths!r}:\n"
+        "    buffer = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(buffer):\n"
+        "        app([*path, '--help'], prog_name='beamkube', standalone_mode=False)\n"
+        "    out[' '.join(path)] = buffer.getvalue()\n"
+        "sys.stdout.write(json.dumps(out))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"COLUMNS": "80"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    typer_help = json.loads(done.stdout)
+    for path in paths:
+        out, modules = child(*path, "--help")
+        assert out == typer_help[" ".join(path)], path
+        assert "typer" not in modules, path
+
+
 @pytest.mark.parametrize(
-    "args", [["render"], ["audit"], ["deploy"], ["operator", "run"], ["ci", "github"], ["cluster-config"]]
+    "args",
+    [
+        ["render", "--example", "better-together", "-q"],
+        ["schema"],
+        ["crd", "-o", "json"],
+        ["operator", "manifests"],
+        ["cluster-config", "--example", "better-together"],
+        ["render", "--help"],
+    ],
 )
-def test_a_routed_command_says_exactly_what_the_full_app_says(args: list[str]) -> None:
-    out, modules = child(*args, "--help")
-    assert out == typer_says(*args, "--help")
+def test_a_routed_command_does_exactly_what_the_full_app_does(args: list[str]) -> None:
+    out, modules = child(*args, columns=60)  # 60 columns: even `--help` goes through typer
+    assert out == typer_says(*args, columns=60)
     own = startup.module_for(args)
     assert own is not None
-    assert loaded(modules, SPEC_AND_RENDER + KUBE_CLIENTS) == []  # a command's help needs none of its work
     command_modules = {m for m in modules if m.startswith("beamkube.cli.")} - {"beamkube.cli.main"}
     assert command_modules == {f"beamkube.cli.{own}", "beamkube.cli.startup", "beamkube.cli._startup_cache"}
 
@@ -165,6 +198,20 @@ def test_a_stale_cache_falls_back_to_the_full_app(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(sys, "argv", ["beamkube", "--help"])
     assert startup.module_for(["render"]) is None
     assert not startup.serve_fast(["--help"], "0")
+
+
+def test_only_a_bare_command_path_and_help_is_answered_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from beamkube.cli import _startup_cache as cache
+
+    monkeypatch.setattr(sys, "argv", ["beamkube"])
+    monkeypatch.setenv("COLUMNS", "120")
+    assert startup.serve_fast(["operator", "run", "--help"], "0")
+    assert capsys.readouterr().out == cache.HELP["operator run"]
+    for args in (["render", "spec.yaml", "--help"], ["render", "-o", "json", "--help"], ["nope", "--help"], []):
+        assert not startup.serve_fast(args, "0"), args
+    assert capsys.readouterr().out == ""
 
 
 def test_unknown_commands_get_clicks_message() -> None:

@@ -1,6 +1,6 @@
 """Entry point: hands a command to the one command-group module that defines it; errors become one line.
 
-Role: I/O edge. `run()` is the console script. `--help` and `--version` are answered from a generated cache
+Role: I/O edge. `run()` is the console script. `--version` and `[COMMAND...] --help` come from a generated cache
 without importing typer (`beamkube.cli.startup`); any other command gets a typer app holding only its own
 module, so start-up pays for one module's options, not all of them. A `BeamkubeError` prints
 `beamkube: <message>` on stderr and exits with its code (2 for bad input); no traceback reaches the user.

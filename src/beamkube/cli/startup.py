@@ -1,10 +1,10 @@
-"""The CLI's fast start: `--help` and `--version` without typer, and which one module a command needs.
+"""The CLI's fast start: `--help` and `--version` without typer, and the one module a command needs.
 
 Role: reads the `beamkube.cli` sources (to check the cache is current) and writes to stdout; `python -m
 beamkube.cli.startup` regenerates the cache file `_startup_cache.py` (file I/O).
 
-Why: typer builds a pydantic TypeAdapter for every parameter of every command it is given, so importing typer
-and all six command modules costs ~0.1 s before any work. The root help is therefore served from a text
+Why: importing typer and all the command modules costs several times the interpreter's own start before any
+work (benchmarks/startup_bench.py). So the help of the root and of every command is served from text
 generated from the typer app itself (`generate()`), and a command is handed to a typer app that holds only
 its own module. The cache records a digest of the `beamkube/cli` sources: when any of them changes without a
 regeneration, the digest no longer matches and everything goes through the full typer app (slow, never
@@ -16,11 +16,15 @@ from __future__ import annotations
 import os
 import sys
 import zlib
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: this module is on the `--help` path
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 CACHE_FILE = "_startup_cache.py"
 REGENERATE = "python -m beamkube.cli.startup"
-# click wraps help text at min(terminal columns, 80) - 2: the cached text holds for terminals >= 80 wide.
+# click wraps help text at min(terminal columns, 80) - 2: the cached texts hold for terminals >= 80 wide.
 HELP_COLUMNS = 80
 
 
@@ -35,8 +39,8 @@ def source_digest() -> str:
     return f"{digest:08x}"
 
 
-def _current_cache() -> tuple[str, dict[str, str]] | None:
-    """(root help, command -> module) when the generated cache matches the sources, else None."""
+def _current_cache() -> tuple[dict[str, str], dict[str, str]] | None:
+    """(command path -> help text, command -> module) when the generated cache matches the sources."""
     try:
         from beamkube.cli import _startup_cache as cache
     except ImportError:
@@ -46,7 +50,7 @@ def _current_cache() -> tuple[str, dict[str, str]] | None:
             return None
     except OSError:
         return None
-    return cache.ROOT_HELP, cache.COMMANDS
+    return cache.HELP, cache.COMMANDS
 
 
 def _terminal_columns() -> int:
@@ -70,14 +74,18 @@ def _invoked_as_beamkube() -> bool:
 
 
 def serve_fast(args: Sequence[str], version: str) -> bool:
-    """Answer `beamkube --version` and `beamkube --help` here; False when typer must answer."""
+    """Answer `beamkube --version` and `beamkube [COMMAND...] --help` here; False when typer must answer."""
     if list(args) == ["--version"]:
         sys.stdout.write(f"beamkube {version}\n")
         return True
-    if list(args) == ["--help"] and _terminal_columns() >= HELP_COLUMNS and _invoked_as_beamkube():
+    path = list(args[:-1])
+    if not args or args[-1] != "--help" or any(part.startswith("-") for part in path):
+        return False
+    if _terminal_columns() >= HELP_COLUMNS and _invoked_as_beamkube():
         cache = _current_cache()
-        if cache is not None:
-            sys.stdout.write(cache[0])
+        text = cache[0].get(" ".join(path)) if cache is not None else None
+        if text is not None:
+            sys.stdout.write(text)
             sys.stdout.flush()
             return True
     return False
@@ -93,7 +101,8 @@ def module_for(args: Sequence[str]) -> str | None:
 
 
 def generate() -> str:
-    """The cache file's text, from the full typer app: its root help at 80 columns and each module's commands."""
+    """The cache file's text, from the full typer app: each module's commands, and the help of the root and of
+    every command and group at 80 columns."""
     import typer
 
     from beamkube.cli.main import COMMAND_MODULES, app_for
@@ -115,16 +124,35 @@ def generate() -> str:
         *(f'    "{name}": "{module}",' for name, module in commands.items()),
         "}",
         "",
-        "ROOT_HELP = (",
-        *(f"    {line!r}" for line in root_help().splitlines(keepends=True)),
-        ")",
-        "",
+        "HELP = {",
     ]
+    for path in command_paths():
+        lines.append(f'    "{" ".join(path)}": (')
+        lines += [f"        {line!r}" for line in help_text(path).splitlines(keepends=True)]
+        lines.append("    ),")
+    lines += ["}", ""]
     return "\n".join(lines)
 
 
-def root_help() -> str:
-    """What the full typer app prints for `beamkube --help` on an 80-column terminal."""
+def command_paths() -> list[tuple[str, ...]]:
+    """The root, then every command and group of the full app, depth first, as typer lists them."""
+    import typer
+
+    from beamkube.cli.main import COMMAND_MODULES, app_for
+
+    paths: list[tuple[str, ...]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        paths.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app_for(COMMAND_MODULES)), ())
+    return paths
+
+
+def help_text(path: Sequence[str] = ()) -> str:
+    """What the full typer app prints for `beamkube PATH... --help` on an 80-column terminal."""
     import contextlib
     import io
 
@@ -135,7 +163,7 @@ def root_help() -> str:
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer):
-            app_for(COMMAND_MODULES)(["--help"], prog_name="beamkube", standalone_mode=False)
+            app_for(COMMAND_MODULES)([*path, "--help"], prog_name="beamkube", standalone_mode=False)
     finally:
         if saved is None:
             del os.environ["COLUMNS"]
