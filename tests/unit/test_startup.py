@@ -193,6 +193,30 @@ def test_a_routed_command_does_exactly_what_the_full_app_does(args: list[str]) -
     assert command_modules == {f"beamkube.cli.{own}", "beamkube.cli.startup", "beamkube.cli._startup_cache"}
 
 
+ERRORS_CHILD = """
+import json, sys
+args, route = json.loads(sys.argv[1])
+sys.argv = ["beamkube", *args]
+from beamkube.cli import main, startup
+if not route:
+    startup.module_for = lambda args: None
+main.run()
+"""
+
+
+@pytest.mark.parametrize("args", [["render", "--bogus"], ["operator", "nosuch"], ["audit", "--min-severity", "loud"]])
+def test_a_routed_command_fails_exactly_as_the_full_app_does(args: list[str]) -> None:
+    def outcome(route: bool) -> tuple[int, str, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", ERRORS_CHILD, json.dumps([args, route])], capture_output=True, text=True, timeout=60
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    routed = outcome(True)
+    assert routed[0] == 2 and "Traceback" not in routed[2]
+    assert routed == outcome(False)
+
+
 def test_a_stale_cache_falls_back_to_the_full_app(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(startup, "source_digest", lambda: "stale")
     monkeypatch.setattr(sys, "argv", ["beamkube", "--help"])
