@@ -98,6 +98,73 @@ class _SelectorIndex:
         return found
 
 
+@dataclass
+class _PodIndex:
+    """Pod-owning objects by (namespace, label, value) of their pod template: a selector with matchLabels
+    only meets the pods that carry its rarest pair, so resolving every selector stays ~linear."""
+
+    by_pair: dict[tuple[str, str, str], list[Manifest]] = field(default_factory=dict)
+    by_ns: dict[str, list[Manifest]] = field(default_factory=dict)
+
+    def add(self, m: Manifest, labels: Mapping[str, Any]) -> None:
+        self.by_ns.setdefault(m.namespace, []).append(m)
+        for key, value in labels.items():
+            self.by_pair.setdefault((m.namespace, str(key), str(value)), []).append(m)
+
+    def candidates(self, namespace: str, match_labels: Mapping[str, Any]) -> list[Manifest]:
+        if not match_labels:
+            return self.by_ns.get(namespace, [])
+        lists = [self.by_pair.get((namespace, str(k), str(v)), []) for k, v in match_labels.items()]
+        return min(lists, key=len)
+
+
+@dataclass(frozen=True)
+class Replicas:
+    """How many pods a workload may run, resolved like the controllers: `spec.replicas` (API default 1)
+    unless an HPA scales it, and then the HPA's bounds as well as any replicas still written in the
+    manifest (applied on every `kubectl apply` until the HPA scales again)."""
+
+    declared: int | None
+    hpa_min: int | None = None
+    hpa_max: int | None = None
+
+    @property
+    def scaled(self) -> bool:
+        return self.hpa_min is not None
+
+    @property
+    def counts(self) -> list[int]:
+        """The replica counts a check must hold for: the HPA minimum and the declared count."""
+        if not self.scaled:
+            return [1 if self.declared is None else self.declared]
+        found = [self.hpa_min or 1] + ([self.declared] if self.declared is not None else [])
+        return sorted(set(found))
+
+    @property
+    def low(self) -> int:
+        return min(self.counts)
+
+    @property
+    def high(self) -> int:
+        """The most pods it may run (the HPA maximum included)."""
+        return max([*self.counts, self.hpa_max or 0])
+
+    def describe(self, count: int) -> str:
+        if self.scaled and count == self.hpa_min:
+            return f"HPA minReplicas {count}"
+        return f"replicas {count}" + (" (unset: the API default)" if self.declared is None else "")
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def selects_all(owner: Manifest, selector: Any) -> bool:
+    """policy/v1 PDBs: an empty selector (`{}`) selects every pod of the namespace; policy/v1beta1 ones
+    select none (the upstream API docs of PodDisruptionBudgetSpec.selector)."""
+    return isinstance(selector, Mapping) and not selector and owner.api_version != "policy/v1beta1"
+
+
 class Context:
     """The whole audited input, indexed for the questions rules ask."""
 
@@ -110,13 +177,13 @@ class Context:
         self._services = _SelectorIndex()
         self._policies = _SelectorIndex()
         self._scalers: dict[tuple[str, str, str], list[Manifest]] = {}
-        self._pods_by_ns: dict[str, list[Manifest]] = {}
+        self._pods = _PodIndex()
         self.cache: dict[tuple[str, int], Any] = {}  # per-object memo for helpers (keyed by id)
         for m in self.manifests:
             self.by_kind.setdefault(m.kind, []).append(m)
             self._named.setdefault((m.kind, m.namespace, m.name), m)
             if m.kind in POD_KINDS:
-                self._pods_by_ns.setdefault(m.namespace, []).append(m)
+                self._pods.add(m, pod_labels(m))
             if m.kind == "PodDisruptionBudget":
                 selector = as_map(m.spec.get("selector"))
                 self._pdbs.add(m, as_map(selector.get("matchLabels")))
@@ -143,15 +210,24 @@ class Context:
     def vpas_for(self, m: Manifest) -> list[Manifest]:
         return [s for s in self._scalers.get((m.kind, m.namespace, m.name), []) if s.kind == "VerticalPodAutoscaler"]
 
+    def replicas(self, m: Manifest) -> Replicas:
+        declared = _count(m.spec.get("replicas"))
+        hpas = self.hpas_for(m)
+        if not hpas:
+            return Replicas(declared)
+        low = _count(hpas[0].spec.get("minReplicas"))
+        return Replicas(declared, 1 if low is None else low, _count(hpas[0].spec.get("maxReplicas")))
+
     def pdbs_for(self, m: Manifest) -> list[Manifest]:
         labels = pod_labels(m)
-        if not labels:
-            return []
-        return [
-            p
-            for p in self._pdbs.candidates(m.namespace, labels)
-            if as_map(p.spec.get("selector")) and label_selector_matches(as_map(p.spec.get("selector")), labels)
-        ]
+        found = []
+        for p in self._pdbs.candidates(m.namespace, labels):
+            selector = p.spec.get("selector")
+            if selects_all(p, selector) or (
+                isinstance(selector, Mapping) and selector and label_selector_matches(selector, labels)
+            ):
+                found.append(p)
+        return found
 
     def services_for(self, m: Manifest) -> list[Manifest]:
         labels = pod_labels(m)
@@ -170,19 +246,31 @@ class Context:
         ]
 
     def workloads_selected_by(self, selector_owner: Manifest, plain: bool = False) -> list[Manifest]:
-        """Pod-owning objects in the owner's namespace whose pod labels its selector matches."""
+        """Pod-owning objects in the owner's namespace whose pod labels its selector matches: a Service's
+        plain selector (`plain`), a NetworkPolicy's podSelector, a PDB's selector (empty: all pods in
+        policy/v1, none in v1beta1; absent: none)."""
+        key = ("selected", id(selector_owner))
+        if key in self.cache:
+            cached: list[Manifest] = self.cache[key]
+            return cached
+        namespace = selector_owner.namespace
+        result: list[Manifest]
         if plain:
             selector = as_map(selector_owner.spec.get("selector"))
-            test = service_selector_matches
+            pool = self._pods.candidates(namespace, selector) if selector else []
+            result = [w for w in pool if service_selector_matches(selector, pod_labels(w))]
+        elif selector_owner.kind == "PodDisruptionBudget":
+            raw = selector_owner.spec.get("selector")
+            if selects_all(selector_owner, raw):
+                result = list(self._pods.by_ns.get(namespace, []))
+            elif isinstance(raw, Mapping) and raw:
+                pool = self._pods.candidates(namespace, as_map(raw.get("matchLabels")))
+                result = [w for w in pool if label_selector_matches(raw, pod_labels(w))]
+            else:
+                result = []
         else:
-            selector = as_map(selector_owner.spec.get("selector") or selector_owner.spec.get("podSelector"))
-            test = label_selector_matches
-        key = ("selected", id(selector_owner))
-        if key not in self.cache:
-            self.cache[key] = [
-                w
-                for w in self._pods_by_ns.get(selector_owner.namespace, [])
-                if pod_labels(w) and test(selector, pod_labels(w))
-            ]
-        result: list[Manifest] = self.cache[key]
+            selector = as_map(selector_owner.spec.get("podSelector"))
+            pool = self._pods.candidates(namespace, as_map(selector.get("matchLabels")))
+            result = [w for w in pool if label_selector_matches(selector, pod_labels(w))]
+        self.cache[key] = result
         return result
