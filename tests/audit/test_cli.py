@@ -41,7 +41,7 @@ def env(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
 def test_clean_input_exits_0(env: Cli) -> None:
     code, out, err = cli(*env, str(FIXTURES / "good-web.yaml"))
     assert code == 0, err
-    assert out == "No findings at warning or above in 3 objects.\n"
+    assert out == "No findings at warning or above in 4 objects.\n"
 
 
 def test_findings_exit_1_grouped_by_object_with_fixes(env: Cli) -> None:

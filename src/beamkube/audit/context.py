@@ -79,17 +79,28 @@ def service_selector_matches(selector: Mapping[str, Any], labels: Mapping[str, A
 
 @dataclass
 class _SelectorIndex:
-    """Selectors by (namespace, one matchLabels pair), plus those with no pair to file under."""
+    """Selectors filed under the one `matchLabels` pair of theirs that the fewest pods carry (chosen once
+    every pod is known), plus those with no pair to file under: a pod meets only selectors filed under one
+    of its own pairs, so a label every object shares (`app.kubernetes.io/part-of`) costs nothing."""
 
     keyed: dict[tuple[str, str, str], list[Manifest]] = field(default_factory=dict)
     scan: dict[str, list[Manifest]] = field(default_factory=dict)
+    pending: list[tuple[Manifest, Mapping[str, Any]]] = field(default_factory=list)
 
     def add(self, m: Manifest, match_labels: Mapping[str, Any]) -> None:
-        if match_labels:
-            key, value = sorted(match_labels.items())[0]
-            self.keyed.setdefault((m.namespace, str(key), str(value)), []).append(m)
-        else:
-            self.scan.setdefault(m.namespace, []).append(m)
+        self.pending.append((m, match_labels))
+
+    def finish(self, pods: _PodIndex) -> None:
+        for m, match_labels in self.pending:
+            if match_labels:
+                key, value = min(
+                    ((str(k), str(v)) for k, v in match_labels.items()),
+                    key=lambda pair: (len(pods.by_pair.get((m.namespace, *pair), ())), pair),
+                )
+                self.keyed.setdefault((m.namespace, key, value), []).append(m)
+            else:
+                self.scan.setdefault(m.namespace, []).append(m)
+        self.pending = []
 
     def candidates(self, namespace: str, labels: Mapping[str, Any]) -> list[Manifest]:
         found: list[Manifest] = list(self.scan.get(namespace, []))
@@ -196,6 +207,8 @@ class Context:
                 ref = as_map(m.spec.get("scaleTargetRef") or m.spec.get("targetRef"))
                 key = (str(ref.get("kind", "")), m.namespace, str(ref.get("name", "")))
                 self._scalers.setdefault(key, []).append(m)
+        for index in (self._pdbs, self._services, self._policies):
+            index.finish(self._pods)
 
     def get(self, kind: str, namespace: str, name: str) -> Manifest | None:
         return self._named.get((kind, namespace, name))
@@ -217,6 +230,21 @@ class Context:
             return Replicas(declared)
         low = _count(hpas[0].spec.get("minReplicas"))
         return Replicas(declared, 1 if low is None else low, _count(hpas[0].spec.get("maxReplicas")))
+
+    def bound_service_accounts(self) -> dict[tuple[str, str], list[Manifest]]:
+        """(namespace, name) of every ServiceAccount a RoleBinding or ClusterRoleBinding in the input names."""
+        key = ("bound", 0)
+        if key not in self.cache:
+            found: dict[tuple[str, str], list[Manifest]] = {}
+            for binding in self.by_kind.get("RoleBinding", []) + self.by_kind.get("ClusterRoleBinding", []):
+                for subject in as_list(binding.obj.get("subjects")):
+                    subject = as_map(subject)
+                    if subject.get("kind") == "ServiceAccount":
+                        where = str(subject.get("namespace") or binding.namespace)
+                        found.setdefault((where, str(subject.get("name"))), []).append(binding)
+            self.cache[key] = found
+        bound: dict[tuple[str, str], list[Manifest]] = self.cache[key]
+        return bound
 
     def pdbs_for(self, m: Manifest) -> list[Manifest]:
         labels = pod_labels(m)

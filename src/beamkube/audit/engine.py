@@ -51,11 +51,17 @@ def run(
     min_severity: Severity = Severity.INFO,
     rules: Sequence[Rule] = RULES,
     strict: bool = False,
+    enable: frozenset[str] = frozenset(),
 ) -> list[Finding]:
-    """Every finding at or above `min_severity`, in report order. A check that fails on a field of an
-    unexpected type becomes a BK001 finding (with `strict`, the exception propagates: tests use it)."""
+    """Every finding at or above `min_severity`, in report order. Optional rules run when their ID (or
+    `ALL`) is in `enable`. A check that fails on a field of an unexpected type becomes a BK001 finding
+    (with `strict`, the exception propagates: tests use it)."""
     ctx = Context(manifests, kube_version)
-    by_kind, every = _by_kind(r for r in rules if r.severity.rank >= min_severity.rank)
+    wanted = (
+        r for r in rules
+        if r.severity.rank >= min_severity.rank and (not r.optional or r.id in enable or "ALL" in enable)
+    )
+    by_kind, every = _by_kind(wanted)
     findings: list[Finding] = []
     for m in ctx.manifests:
         applicable = by_kind.get(m.kind, []) + every

@@ -97,6 +97,7 @@ class Rule:
     why: str  # one or two sentences for the docs page and SARIF help
     kinds: frozenset[str]  # kinds the check runs on
     check: Check = field(compare=False, repr=False)
+    optional: bool = False  # runs only when enabled (`--enable ID` or `--enable all`), like the peers' optional checks
 
 
 @dataclass(frozen=True)

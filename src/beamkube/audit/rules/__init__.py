@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from beamkube.audit.context import Context
 from beamkube.audit.model import Hit, Manifest, Rule, Severity
-from beamkube.audit.rules import beam, platform, workload
+from beamkube.audit.rules import beam, objects, platform, pods, workload
 
 
 def _reported_by_engine(ctx: Context, m: Manifest) -> Iterator[Hit]:
@@ -41,7 +41,7 @@ THEMES = {
 }
 
 RULES: tuple[Rule, ...] = tuple(
-    sorted([MALFORMED, *workload.RULES, *platform.RULES, *beam.RULES], key=lambda r: r.id)
+    sorted([MALFORMED, *objects.RULES, *workload.RULES, *pods.RULES, *platform.RULES, *beam.RULES], key=lambda r: r.id)
 )
 BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
