@@ -2,7 +2,7 @@
 rule IDs the audit reports at `info` with every optional rule enabled. The fixtures are written from each
 rule's meaning (the Kubernetes field semantics), not taken from the other checkers' test data.
 
-A case is one YAML document: `rule`, an optional `base` (a clean fixture, tests/audit/fixtures/good-BASE.yaml)
+A case is one YAML document (or an item of a top-level list): `rule`, an optional `base` (a clean fixture, tests/audit/fixtures/good-BASE.yaml)
 or `objects` (the whole input), and `fail`/`pass` sides, each with `set` (path → value on the `target`
 object, by default the base's workload; paths are dotted, a number indexes a list, `["a.b/c"]` quotes a key),
 `unset` (paths), `add` (extra objects) and `expect` (the exact rule IDs).
@@ -31,9 +31,10 @@ def _cases() -> list[dict[str, Any]]:
     found = []
     for path in sorted(CASES_DIR.glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            if doc:
-                doc["_file"] = path.name
-                found.append(doc)
+            # A file is a stream of cases, or one list of them (so YAML anchors can share objects).
+            for case in doc if isinstance(doc, list) else [doc] if doc else []:
+                case["_file"] = path.name
+                found.append(case)
     return found
 
 

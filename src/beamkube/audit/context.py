@@ -213,6 +213,18 @@ class Context:
     def get(self, kind: str, namespace: str, name: str) -> Manifest | None:
         return self._named.get((kind, namespace, name))
 
+    def get_cluster(self, kind: str, name: str) -> Manifest | None:
+        """A cluster-scoped object by name (its namespace, if written, is ignored as the API server does)."""
+        key = ("cluster", 0)
+        if key not in self.cache:
+            self.cache[key] = {(m.kind, m.name): m for m in reversed(self.manifests)}
+        found: Manifest | None = self.cache[key].get((kind, name))
+        return found
+
+    def pods_in(self, namespace: str) -> list[Mapping[str, Any]]:
+        """The pod label sets of a namespace (one per pod-owning object)."""
+        return [pod_labels(m) for m in self._pods.by_ns.get(namespace, [])]
+
     def target_of(self, scaler: Manifest) -> Manifest | None:
         ref = as_map(scaler.spec.get("scaleTargetRef") or scaler.spec.get("targetRef"))
         return self.get(str(ref.get("kind", "")), scaler.namespace, str(ref.get("name", "")))
