@@ -2,10 +2,11 @@
 rule IDs the audit reports at `info` with every optional rule enabled. The fixtures are written from each
 rule's meaning (the Kubernetes field semantics), not taken from the other checkers' test data.
 
-A case is one YAML document (or an item of a top-level list): `rule`, an optional `base` (a clean fixture, tests/audit/fixtures/good-BASE.yaml)
-or `objects` (the whole input), and `fail`/`pass` sides, each with `set` (path → value on the `target`
-object, by default the base's workload; paths are dotted, a number indexes a list, `["a.b/c"]` quotes a key),
-`unset` (paths), `add` (extra objects) and `expect` (the exact rule IDs).
+A case is one YAML document (or an item of a top-level list): `rule`, an optional `base` (a clean
+fixture, tests/audit/fixtures/good-BASE.yaml) or `objects` (the whole input), and `fail`/`pass` sides, each
+with `set` (path → value on the `target` object, by default the base's workload; paths are dotted, a
+number indexes a list, `["a.b/c"]` quotes a key), `unset` (paths), `add` (extra objects) and `expect`
+(the exact rule IDs).
 """
 
 from __future__ import annotations
