@@ -101,6 +101,8 @@ def test_every_rule_in_the_docs_has_fixtures() -> None:
     documented = set(re.findall(r"^### (BK\d{3})$", (ROOT / "docs" / "audit-rules.md").read_text(), re.M))
     assert documented == {r.id for r in RULES}
     # Failing fixtures: a YAML case or a mutation of a clean baseline (whose passing side is the baseline,
-    # asserted clean in test_rules). BK001 and BK752 have dedicated tests in test_rules.
-    covered = {c["rule"] for c in CASES} | {m[0] for m in MUTATIONS} | {"BK001", "BK752"}
+    # asserted clean in test_rules). BK001 and BK752 have dedicated tests in test_rules; the live-only
+    # BK851-BK853 fail and pass on live objects served by the API double in test_live.
+    live = {"BK851", "BK852", "BK853"}
+    covered = {c["rule"] for c in CASES} | {m[0] for m in MUTATIONS} | {"BK001", "BK752"} | live
     assert documented - covered == set()

@@ -182,3 +182,40 @@ def test_list_rules(env: Cli) -> None:
     assert code == 0 and lines[0].startswith("BK001  error")
     assert "BK101  warning  resources     Pod is BestEffort" in out
     assert len(lines) == len({line.split()[0] for line in lines}) > 60
+
+
+def test_empty_inputs_are_errors_not_no_findings(env: Cli, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "blank.yaml").write_text("# nothing here\n---\n")
+    for args, stdin, what in (
+        ([str(tmp_path / "empty")], "", str(tmp_path / "empty")),
+        ([str(tmp_path / "blank.yaml")], "", str(tmp_path / "blank.yaml")),
+        (["-"], "", "standard input"),
+    ):
+        code, out, err = cli(*env, *args, stdin=stdin)
+        assert code == 2 and out == ""
+        assert err == f"beamkube: {what}: no Kubernetes objects (empty file, stream or directory)\n"
+
+
+def test_wrong_api_version_and_list_metadata_are_findings(env: Cli) -> None:
+    text = (
+        "apiVersion: v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: {}\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: [name, web]\nspec: {ports: [{port: 80}]}\n"
+    )
+    code, out, _ = cli(*env, "-", stdin=text)
+    assert code == 1
+    assert "BK004  apiVersion does not serve this kind: apiVersion 'v1' does not serve kind Deployment " in out
+    assert "(use apps/v1)" in out
+    assert "BK005  metadata is not a mapping with a name: metadata is a sequence, not a mapping" in out
+
+
+def test_enable_runs_optional_rules_and_rejects_unknown_ids(env: Cli) -> None:
+    path = str(FIXTURES / "good-better-together.yaml")  # rendered output: no priority class set
+    code, out, _ = cli(*env, "--min-severity", "info", path)
+    assert code == 0, out
+    code, out, _ = cli(*env, "--min-severity", "info", "--enable", "bk308", path)
+    assert code == 1 and "BK308" in out
+    code, _, err = cli(*env, "--enable", "BK999", path)
+    assert code == 2 and err == "beamkube: --enable BK999: no such rule (see beamkube audit --list-rules)\n"
+    code, _, err = cli(*env, "--enable", "BK101", path)
+    assert code == 2 and "not optional" in err

@@ -65,6 +65,8 @@ def run(
     findings: list[Finding] = []
     for m in ctx.manifests:
         applicable = by_kind.get(m.kind, []) + every
+        if m.derived:
+            applicable = [r for r in applicable if r.theme == "live"]
         if not applicable:
             continue
         skip = ignored_ids(m)

@@ -43,6 +43,9 @@ class Manifest:
     obj: Mapping[str, Any]
     source: str
     line: int
+    # Created by a controller from another audited object (a live Pod of a ReplicaSet): only the live
+    # checks run on it, so the owner's problems are reported once.
+    derived: bool = False
 
     @property
     def kind(self) -> str:

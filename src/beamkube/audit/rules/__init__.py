@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from beamkube.audit.context import Context
 from beamkube.audit.model import Hit, Manifest, Rule, Severity
-from beamkube.audit.rules import batch, beam, objects, platform, pods, rbac, services, workload
+from beamkube.audit.rules import batch, beam, live, objects, platform, pods, rbac, services, workload
 
 
 def _reported_by_engine(ctx: Context, m: Manifest) -> Iterator[Hit]:
@@ -39,10 +39,11 @@ THEMES = {
     "rbac": "RBAC",
     "api": "Removed and deprecated API versions",
     "beam": "BEAM clustering and runtime",
+    "live": "Live cluster only (audit --cluster)",
 }
 
 _ALL = [MALFORMED, *objects.RULES, *workload.RULES, *batch.RULES, *pods.RULES, *platform.RULES, *services.RULES]
-RULES: tuple[Rule, ...] = tuple(sorted([*_ALL, *rbac.RULES, *beam.RULES], key=lambda r: r.id))
+RULES: tuple[Rule, ...] = tuple(sorted([*_ALL, *rbac.RULES, *beam.RULES, *live.RULES], key=lambda r: r.id))
 BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 __all__ = ["BY_ID", "MALFORMED", "RULES", "THEMES"]
