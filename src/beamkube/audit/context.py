@@ -21,7 +21,12 @@ SCALABLE = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationCon
 DEFAULT_KUBE_VERSION = (1, 33)
 
 
+_EMPTY: Mapping[str, Any] = {}
+
+
 def as_map(value: Any) -> Mapping[str, Any]:
+    if type(value) is dict:  # the fast path: what the YAML loader builds (an ABC check costs ~10x more)
+        return value
     return value if isinstance(value, Mapping) else {}
 
 
@@ -29,25 +34,50 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _memo(m: Manifest, key: str) -> Any:
+    return m.__dict__.get(key)
+
+
+def _keep(m: Manifest, key: str, value: Any) -> Any:
+    m.__dict__[key] = value  # a frozen dataclass blocks setattr, not its __dict__: a per-object memo
+    return value
+
+
 def pod_template(m: Manifest) -> Mapping[str, Any]:
     """The pod template (`metadata` + `spec`) of any pod-owning kind; a Pod is its own template."""
+    found = _memo(m, "_template")
+    if found is not None:
+        return found  # type: ignore[no-any-return]
     if m.kind == "Pod":
-        return m.obj
-    if m.kind == "CronJob":
-        return as_map(as_map(as_map(m.spec.get("jobTemplate")).get("spec")).get("template"))
-    return as_map(m.spec.get("template"))
+        template: Mapping[str, Any] = m.obj
+    elif m.kind == "CronJob":
+        template = as_map(as_map(as_map(m.spec.get("jobTemplate")).get("spec")).get("template"))
+    else:
+        template = as_map(m.spec.get("template"))
+    return _keep(m, "_template", template)  # type: ignore[no-any-return]
 
 
 def pod_spec(m: Manifest) -> Mapping[str, Any]:
-    return as_map(pod_template(m).get("spec"))
+    found = _memo(m, "_pod_spec")
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    return _keep(m, "_pod_spec", as_map(pod_template(m).get("spec")))  # type: ignore[no-any-return]
 
 
 def pod_labels(m: Manifest) -> Mapping[str, Any]:
-    return as_map(as_map(pod_template(m).get("metadata")).get("labels"))
+    found = _memo(m, "_pod_labels")
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    labels = as_map(as_map(pod_template(m).get("metadata")).get("labels"))
+    return _keep(m, "_pod_labels", labels)  # type: ignore[no-any-return]
 
 
 def containers(m: Manifest) -> list[Mapping[str, Any]]:
-    return [c for c in as_list(pod_spec(m).get("containers")) if isinstance(c, Mapping)]
+    found = _memo(m, "_containers")
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    items = [c for c in as_list(pod_spec(m).get("containers")) if isinstance(c, Mapping)]
+    return _keep(m, "_containers", items)  # type: ignore[no-any-return]
 
 
 def label_selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -47,34 +48,35 @@ class Manifest:
     # checks run on it, so the owner's problems are reported once.
     derived: bool = False
 
-    @property
+    # Cached: rules ask these millions of times on big inputs (a frozen dataclass still has a __dict__).
+    @cached_property
     def kind(self) -> str:
         return str(self.obj.get("kind", ""))
 
-    @property
+    @cached_property
     def api_version(self) -> str:
         return str(self.obj.get("apiVersion", ""))
 
-    @property
+    @cached_property
     def metadata(self) -> Mapping[str, Any]:
         meta = self.obj.get("metadata")
         return meta if isinstance(meta, Mapping) else {}
 
-    @property
+    @cached_property
     def name(self) -> str:
         return str(self.metadata.get("name", "") or self.metadata.get("generateName", "") or "")
 
-    @property
+    @cached_property
     def namespace(self) -> str:
         """The namespace as written; `default` when absent (what kubectl would use)."""
         return str(self.metadata.get("namespace") or "default")
 
-    @property
+    @cached_property
     def spec(self) -> Mapping[str, Any]:
         body = self.obj.get("spec")
         return body if isinstance(body, Mapping) else {}
 
-    @property
+    @cached_property
     def ref(self) -> str:
         """`Kind/namespace/name`, the object's identity in reports."""
         return f"{self.kind}/{self.namespace}/{self.name}"

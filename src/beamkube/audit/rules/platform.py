@@ -24,9 +24,12 @@ MUTABLE_TAGS = frozenset({"latest", "snapshot", "master", "main", "dev", "develo
 
 
 def _all_containers(m: Manifest) -> list[Mapping[str, Any]]:
-    spec = pod_spec(m)
-    items = as_list(spec.get("initContainers")) + as_list(spec.get("containers"))
-    return [c for c in items if isinstance(c, Mapping)]
+    found: list[Mapping[str, Any]] | None = m.__dict__.get("_all_containers")
+    if found is None:
+        spec = pod_spec(m)
+        items = as_list(spec.get("initContainers")) + as_list(spec.get("containers"))
+        found = m.__dict__["_all_containers"] = [c for c in items if isinstance(c, Mapping)]  # per-object memo
+    return found
 
 
 def _sc(c: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -60,13 +60,18 @@ def _valid_amounts(part: Any) -> dict[str, Any]:
 
 
 def qos_class(m: Manifest) -> str:
-    """The pod's QoS class (renderer's `pod_qos`) over well-formed resource amounts."""
+    """The pod's QoS class (renderer's `pod_qos`) over well-formed resource amounts (memoized per object)."""
+    known: str | None = m.__dict__.get("_qos")
+    if known is not None:
+        return known
     cleaned = []
     for c in containers(m):
         resources = as_map(c.get("resources"))
         parts = {k: _valid_amounts(resources.get(k)) for k in ("requests", "limits") if resources.get(k)}
         cleaned.append({"resources": parts})
-    return pod_qos(cleaned).klass
+    klass: str = pod_qos(cleaned).klass
+    m.__dict__["_qos"] = klass
+    return klass
 
 
 def best_effort(ctx: Context, m: Manifest) -> Iterator[Hit]:
