@@ -4,7 +4,9 @@ Role: benchmark script (writes generated manifests to a temporary directory, run
 subprocesses). For each size both tools read the same directory (files of 100 Deployments each) and write
 JSON to /dev/null; the script reports wall time and peak memory of each run, measured two ways:
 `wait4`'s max RSS of the largest single process, and the peak of the summed RSS of the whole process tree
-(sampled every 20 ms from /proc, which also counts worker processes). Usage:
+(sampled every 20 ms from /proc, which also counts worker processes). checkov runs fully offline:
+`--skip-download` (no policy or guideline download from the Bridgecrew platform) and `BC_SKIP_MAPPING=TRUE`
+(no download of the check-ID mapping), so its figure is checking time, not network time. Usage:
 
     .venv/bin/python benchmarks/audit_vs_checkov.py [--sizes 1000,10000] [--checkov PATH]
 """
@@ -133,10 +135,13 @@ def _tree_rss_kib(root: int) -> int:
     return total
 
 
-def measure(command: list[str]) -> Measure:
+OFFLINE_ENV = {"BC_SKIP_MAPPING": "TRUE"}
+
+
+def measure(command: list[str], env: dict[str, str] | None = None) -> Measure:
     start = time.perf_counter()
     with open(os.devnull, "wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=sink)
+        process = subprocess.Popen(command, stdout=sink, stderr=sink, env={**os.environ, **(env or {})})
     peak = 0
     done = threading.Event()
 
@@ -161,10 +166,12 @@ def count_checkov_resources(checkov: str, directory: Path) -> str:
     import json
 
     out = subprocess.run(
-        [checkov, "-d", str(directory), "--framework", "kubernetes", "-o", "json", "--quiet", "--compact"],
+        [checkov, "-d", str(directory), "--framework", "kubernetes", "-o", "json", "--quiet", "--compact",
+         "--skip-download"],
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, **OFFLINE_ENV},
     ).stdout
     try:
         summary = json.loads(out).get("summary", {})
@@ -190,14 +197,15 @@ def main() -> int:
             directory = work / f"d{size}"
             generate(directory, size)
             ours = [args.beamkube, "audit", str(directory), "-o", "json", "--min-severity", "info"]
-            theirs = [args.checkov, "-d", str(directory), "--framework", "kubernetes", "-o", "json", "--quiet"]
+            theirs = [args.checkov, "-d", str(directory), "--framework", "kubernetes", "-o", "json", "--quiet",
+                      "--skip-download"]
             print(f"\n{size} Deployments in {len(list(directory.iterdir()))} files ({directory})")
             print(f"  beamkube: {' '.join(ours)}")
             b = measure(ours)
             print(f"    {b.seconds:8.2f} s  max RSS {b.max_rss_mib:7.1f} MiB  tree peak {b.tree_peak_mib:7.1f} MiB"
                   f"  exit {b.exit_code}")
-            print(f"  checkov:  {' '.join(theirs)}")
-            c = measure(theirs)
+            print(f"  checkov:  BC_SKIP_MAPPING=TRUE {' '.join(theirs)}")
+            c = measure(theirs, OFFLINE_ENV)
             print(f"    {c.seconds:8.2f} s  max RSS {c.max_rss_mib:7.1f} MiB  tree peak {c.tree_peak_mib:7.1f} MiB"
                   f"  exit {c.exit_code}")
             rows.append((size, b, c))

@@ -219,3 +219,24 @@ def test_enable_runs_optional_rules_and_rejects_unknown_ids(env: Cli) -> None:
     assert code == 2 and err == "beamkube: --enable BK999: no such rule (see beamkube audit --list-rules)\n"
     code, _, err = cli(*env, "--enable", "BK101", path)
     assert code == 2 and "not optional" in err
+
+
+def test_pre_commit_hook_audits_all_files_in_one_process(tmp_path: Path) -> None:
+    import shlex
+    import subprocess
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    (hook,) = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "beamkube-audit" and hook["pass_filenames"] is True and hook["language"] == "python"
+    files = [FIXTURES / "good-web.yaml", FIXTURES / "good-erlang-kv.yaml"]
+    import re
+
+    assert all(re.search(hook["files"], str(f)) for f in files)
+    entry = shlex.split(hook["entry"])
+    binary = Path(sys.executable).parent / entry[0]
+    result = subprocess.run([str(binary), *entry[1:], *map(str, files)], capture_output=True, text=True)
+    objects = sum(len([d for d in yaml.safe_load_all(f.read_text()) if d]) for f in files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == f"No findings at warning or above in {objects} objects.\n"  # one run, both files
