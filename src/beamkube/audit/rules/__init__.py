@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from beamkube.audit.context import Context
 from beamkube.audit.model import Hit, Manifest, Rule, Severity
-from beamkube.audit.rules import batch, beam, live, objects, platform, pods, rbac, services, workload
+from beamkube.audit.rules import batch, beam, live, objects, platform, pods, rbac, services, spread, workload
 
 
 def _reported_by_engine(ctx: Context, m: Manifest) -> Iterator[Hit]:
@@ -43,7 +43,8 @@ THEMES = {
 }
 
 _ALL = [MALFORMED, *objects.RULES, *workload.RULES, *batch.RULES, *pods.RULES, *platform.RULES, *services.RULES]
-RULES: tuple[Rule, ...] = tuple(sorted([*_ALL, *rbac.RULES, *beam.RULES, *live.RULES], key=lambda r: r.id))
+_ALL += [*spread.RULES, *rbac.RULES, *beam.RULES, *live.RULES]
+RULES: tuple[Rule, ...] = tuple(sorted(_ALL, key=lambda r: r.id))
 BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 __all__ = ["BY_ID", "MALFORMED", "RULES", "THEMES"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from beamkube.audit.context import Context
+from beamkube.audit.context import POD_KINDS, Context
 from beamkube.audit.model import Hit, Manifest, Rule, Severity
 from beamkube.audit.rules.platform import API_CHANGES
 
@@ -110,6 +110,14 @@ def default_namespace(ctx: Context, m: Manifest) -> Iterator[Hit]:
         yield Hit("metadata.namespace default")
 
 
+def name_label_mismatch(ctx: Context, m: Manifest) -> Iterator[Hit]:
+    labels = m.metadata.get("labels")
+    value = labels.get(NAME_LABEL) if isinstance(labels, Mapping) else None
+    if value is not None and str(value) != m.name:
+        yield Hit(f"metadata.labels[{NAME_LABEL}] {value!r} is not metadata.name {m.name!r}")
+
+
+NAME_LABEL = "app.kubernetes.io/name"
 ANY = frozenset({"*"})
 
 RULES = [
@@ -118,6 +126,10 @@ RULES = [
          "alphanumeric (quote numbers and booleans); keys are [prefix/]name.",
          "The API server rejects the object; a label that never applies also breaks every selector using it.",
          ANY, bad_labels),
+    Rule("BK006", Severity.INFO, "input", "app.kubernetes.io/name label differs from the object's name",
+         "Set the label to metadata.name, or use app.kubernetes.io/instance for the release name.",
+         "Tools that group objects by app (dashboards, Polaris) then show the object under another app.",
+         frozenset(POD_KINDS), name_label_mismatch, optional=True),
     Rule("BK003", Severity.INFO, "input", "Object is not given its own namespace",
          "Set metadata.namespace to the app's namespace (not default).",
          "The default namespace mixes unrelated apps under one set of policies, quotas and RBAC (CIS 5.7.4); an "

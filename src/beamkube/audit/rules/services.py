@@ -109,7 +109,23 @@ def statefulset_service(ctx: Context, m: Manifest) -> Iterator[Hit]:
         yield Hit(f"spec.serviceName {name} is not a headless Service (clusterIP: None)")
 
 
+def monitor_dangling(ctx: Context, m: Manifest) -> Iterator[Hit]:
+    selector = as_map(m.spec.get("selector"))
+    scope = as_map(m.spec.get("namespaceSelector"))
+    names = {str(n) for n in as_list(scope.get("matchNames"))} or {m.namespace}
+    for service in ctx.by_kind.get("Service", []):
+        if (scope.get("any") is True or service.namespace in names) and label_selector_matches(
+            selector, as_map(service.metadata.get("labels"))
+        ):
+            return
+    yield Hit("spec.selector matches no Service in the audited manifests")
+
+
 RULES = [
+    Rule("BK709", Severity.INFO, "network", "ServiceMonitor selects no Service",
+         "Make spec.selector match the labels of the Service exposing the metrics port (and its namespace).",
+         "The Prometheus operator scrapes nothing for it: the app's metrics silently go missing.",
+         frozenset({"ServiceMonitor"}), monitor_dangling),
     Rule("BK320", Severity.WARNING, "rollout", "StatefulSet has no headless governing Service",
          "Set spec.serviceName to a Service with clusterIP: None that selects the pods.",
          "The governing Service gives each pod its stable DNS name (pod-0.svc...); without a headless one "
