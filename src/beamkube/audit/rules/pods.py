@@ -336,6 +336,18 @@ def ssh_port(ctx: Context, m: Manifest) -> Iterator[Hit]:
                 yield Hit(f"container {c.get('name')} containerPort 22")
 
 
+_PEM_KEY = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")
+
+
+def secret_in_configmap(ctx: Context, m: Manifest) -> Iterator[Hit]:
+    for key, value in as_map(m.obj.get("data")).items():
+        text = str(value) if value is not None else ""
+        if _SECRET_NAME.search(str(key)) and not _COOKIE_NAME.search(str(key)) and text.strip():
+            yield Hit(f"data key {key}")  # never the value
+        elif _PEM_KEY.search(text):
+            yield Hit(f"data key {key} holds a PEM private key")
+
+
 def no_priority(ctx: Context, m: Manifest) -> Iterator[Hit]:
     if not pod_spec(m).get("priorityClassName"):
         yield Hit("spec.priorityClassName unset")
@@ -410,6 +422,11 @@ RULES = [
          "Take the value from a Secret (valueFrom.secretKeyRef) or a mounted Secret file.",
          "The value sits in the manifest, in version control and in every `kubectl get -o yaml`.",
          PODS, secret_in_env),
+    Rule("BK614", Severity.ERROR, "security", "ConfigMap holds a secret",
+         "Move the value into a Secret (and mount or reference the Secret).",
+         "ConfigMaps are readable by anyone who may read the namespace's configuration and are not encrypted "
+         "at rest; the value also sits in version control. (The Erlang cookie is BK808.)",
+         frozenset({"ConfigMap"}), secret_in_configmap),
     Rule("BK615", Severity.ERROR, "security", "Container unmasks /proc",
          "Remove securityContext.procMount (or set it to Default).",
          "procMount Unmasked exposes host kernel interfaces that the runtime hides; forbidden by the baseline "
