@@ -240,3 +240,21 @@ def test_pre_commit_hook_audits_all_files_in_one_process(tmp_path: Path) -> None
     objects = sum(len([d for d in yaml.safe_load_all(f.read_text()) if d]) for f in files)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == f"No findings at warning or above in {objects} objects.\n"  # one run, both files
+
+
+def test_streamed_json_is_exactly_the_whole_document() -> None:
+    from beamkube.audit import Severity, audit_objects
+    from beamkube.audit.report import _finding_json, json_chunks
+    from tests.audit.helpers import fixture
+
+    objects = fixture("web")
+    objects[0]["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx"  # two findings, one é below
+    objects[0]["metadata"]["labels"] = {"tier": "café"}
+    findings = audit_objects(objects, min_severity=Severity.INFO)
+    assert len(findings) >= 2
+    streamed = "".join(json_chunks(findings, len(objects), Severity.INFO, (1, 33)))
+    document = json.loads(streamed)
+    assert document["findings"] == [_finding_json(f) for f in findings]
+    assert streamed == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    empty = "".join(json_chunks([], 3, Severity.INFO, (1, 33)))
+    assert json.loads(empty)["findings"] == [] and empty == json.dumps(json.loads(empty), indent=2) + "\n"

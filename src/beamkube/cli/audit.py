@@ -78,7 +78,7 @@ def audit_command(
     from beamkube.audit.engine import FindingsFound, run
     from beamkube.audit.loader import AuditInputError, load_inputs
     from beamkube.audit.model import Severity
-    from beamkube.audit.report import as_json, sarif, text
+    from beamkube.audit.report import json_chunks, sarif, text
     from beamkube.errors import UsageError
 
     if list_rules:
@@ -123,8 +123,12 @@ def audit_command(
         findings = run(manifests, kube_version=version, min_severity=threshold, enable=enabled)
     use_colour = sys.stdout.isatty() if colour is None else colour
     if output is AuditFormat.json:
-        report = as_json(findings, len(manifests), threshold, version)
-    elif output is AuditFormat.sarif:
+        for chunk in json_chunks(findings, len(manifests), threshold, version):
+            typer.echo(chunk, nl=False)  # streamed: a 100k-finding report is never one string
+        if findings:
+            raise FindingsFound(f"{len(findings)} finding(s) at {threshold.value} or above")
+        return
+    if output is AuditFormat.sarif:
         report = sarif(findings)
     else:
         report = text(findings, len(manifests), threshold, colour=use_colour)
