@@ -26,7 +26,10 @@ class FindingsFound(BeamkubeError):
 
 def ignored_ids(m: Manifest) -> frozenset[str]:
     """Rule IDs listed in the object's `beamkube.io/audit-ignore` annotation (comma or space separated)."""
-    value = as_map(m.metadata.get("annotations")).get(IGNORE_ANNOTATION)
+    annotations = m.metadata.get("annotations")
+    if not annotations:
+        return frozenset()
+    value = as_map(annotations).get(IGNORE_ANNOTATION)
     if not isinstance(value, str):
         return frozenset()
     return frozenset(part.upper() for part in _SPLIT.split(value) if part)
@@ -63,8 +66,11 @@ def run(
     )
     by_kind, every = _by_kind(wanted)
     findings: list[Finding] = []
+    per_kind: dict[str, list[Rule]] = {}
     for m in ctx.manifests:
-        applicable = by_kind.get(m.kind, []) + every
+        applicable = per_kind.get(m.kind)
+        if applicable is None:
+            applicable = per_kind[m.kind] = by_kind.get(m.kind, []) + every
         if m.derived:
             applicable = [r for r in applicable if r.theme == "live"]
         if not applicable:
