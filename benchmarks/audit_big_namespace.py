@@ -4,7 +4,8 @@ Role: benchmark script (writes one generated multi-document YAML file per size t
 runs `beamkube audit FILE -o json --min-severity info` as a subprocess). Every app contributes a
 Deployment, a Service, a PodDisruptionBudget, a NetworkPolicy and an HPA, all in namespace `big`, and every
 selector also carries a label all objects share (`app.kubernetes.io/part-of: shop`), the case that made
-cross-object checks quadratic. Prints a Markdown table: objects, MB, wall seconds, max RSS, µs per object.
+cross-object checks quadratic. Prints a Markdown table: objects, MB, wall and CPU seconds, max RSS, and CPU
+µs per object (flat when growth is linear).
 
     .venv/bin/python benchmarks/audit_big_namespace.py [--sizes 10000,40000]
 """
@@ -85,10 +86,11 @@ def generate(path: Path, objects: int) -> None:
             out.write(APP.format(i=i))
 
 
-def run(path: Path) -> tuple[float, float]:
-    """Wall seconds and the child's max RSS in MiB."""
+def run(path: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system: independent of other load) and the child's max RSS in MiB."""
     beamkube = ROOT / ".venv" / "bin" / "beamkube"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     proc = subprocess.run(
         [str(beamkube), "audit", str(path), "-o", "json", "--min-severity", "info"],
@@ -99,23 +101,23 @@ def run(path: Path) -> tuple[float, float]:
     wall = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         sys.exit(f"audit failed ({proc.returncode}): {proc.stderr.strip()}")
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(rss, before) / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, usage.ru_utime + usage.ru_stime - cpu_before, max(usage.ru_maxrss, before) / 1024
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,40000")
     args = parser.parse_args()
-    print("| objects in one namespace | MB | wall s | max RSS MiB | µs per object |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| objects in one namespace | MB | wall s | CPU s | max RSS MiB | CPU µs per object |")
+    print("|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
             path = Path(tmp) / f"big-{size}.yaml"
             generate(path, size)
-            wall, rss = run(path)
+            wall, cpu, rss = run(path)
             mb = os.path.getsize(path) / 1e6
-            print(f"| {size:,} | {mb:.1f} | {wall:.2f} | {rss:.0f} | {wall / size * 1e6:.0f} |")
+            print(f"| {size:,} | {mb:.1f} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {cpu / size * 1e6:.0f} |")
     return 0
 
 

@@ -103,6 +103,7 @@ class Measure:
     max_rss_mib: float  # largest single process (wait4)
     tree_peak_mib: float  # peak of the summed RSS of the process tree (sampled)
     exit_code: int
+    cpu_seconds: float = 0.0  # user + system of the process (and its waited-for children): load-independent
 
 
 def _children() -> dict[int, list[int]]:
@@ -158,7 +159,8 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> Measure:
     done.set()
     sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
-    return Measure(seconds, usage.ru_maxrss / 1024, max(peak, usage.ru_maxrss) / 1024, process.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measure(seconds, usage.ru_maxrss / 1024, max(peak, usage.ru_maxrss) / 1024, process.returncode, cpu)
 
 
 def count_checkov_resources(checkov: str, directory: Path) -> str:
@@ -202,20 +204,22 @@ def main() -> int:
             print(f"\n{size} Deployments in {len(list(directory.iterdir()))} files ({directory})")
             print(f"  beamkube: {' '.join(ours)}")
             b = measure(ours)
-            print(f"    {b.seconds:8.2f} s  max RSS {b.max_rss_mib:7.1f} MiB  tree peak {b.tree_peak_mib:7.1f} MiB"
-                  f"  exit {b.exit_code}")
+            print(f"    {b.seconds:8.2f} s  cpu {b.cpu_seconds:7.2f} s  max RSS {b.max_rss_mib:7.1f} MiB"
+                  f"  tree peak {b.tree_peak_mib:7.1f} MiB  exit {b.exit_code}")
             print(f"  checkov:  BC_SKIP_MAPPING=TRUE {' '.join(theirs)}")
             c = measure(theirs, OFFLINE_ENV)
-            print(f"    {c.seconds:8.2f} s  max RSS {c.max_rss_mib:7.1f} MiB  tree peak {c.tree_peak_mib:7.1f} MiB"
-                  f"  exit {c.exit_code}")
+            print(f"    {c.seconds:8.2f} s  cpu {c.cpu_seconds:7.2f} s  max RSS {c.max_rss_mib:7.1f} MiB"
+                  f"  tree peak {c.tree_peak_mib:7.1f} MiB  exit {c.exit_code}")
             rows.append((size, b, c))
             if size <= 1000:
                 print(f"  checkov summary: {count_checkov_resources(args.checkov, directory)}")
-        print("\n| Deployments | beamkube audit | checkov | speed-up | beamkube peak | checkov peak | memory ratio |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
+        print("\n| Deployments | beamkube audit | checkov | speed-up | CPU beamkube / checkov | CPU speed-up "
+              "| beamkube peak | checkov peak | memory ratio |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for size, b, c in rows:
             print(
                 f"| {size:,} | {b.seconds:.2f} s | {c.seconds:.1f} s | {c.seconds / b.seconds:.1f}x | "
+                f"{b.cpu_seconds:.2f} s / {c.cpu_seconds:.1f} s | {c.cpu_seconds / max(b.cpu_seconds, 1e-9):.1f}x | "
                 f"{b.tree_peak_mib:.0f} MiB | {c.tree_peak_mib:.0f} MiB | {b.tree_peak_mib / c.tree_peak_mib:.2f} |"
             )
     finally:
