@@ -158,3 +158,15 @@ def test_rolling_update_checked_at_the_hpa_minimum_too() -> None:
     assert "BK304" not in ids(audit(objects))  # 2 of 3 may stop
     objects.append(_hpa("web", "shop", 2, 6))
     assert "BK304" in ids(audit(objects))  # at 2 pods both may stop
+
+
+def test_pdb_covers_pods_through_any_label_they_carry_not_only_the_selector_labels() -> None:
+    # The disruption controller lists pods by the PDB's selector: a template label outside the workload's
+    # spec.selector (here `tier`) selects its pods just as well.
+    objects = fixture("web")
+    workload(objects)["spec"]["template"]["metadata"]["labels"]["tier"] = "front"
+    pdb = find(objects, "PodDisruptionBudget")
+    pdb["spec"]["selector"] = {"matchLabels": {"tier": "front"}}
+    assert ids(audit(objects)) == set()
+    pdb["spec"]["selector"] = {"matchLabels": {"tier": "back"}}
+    assert ids(audit(objects)) == {"BK401", "BK403"}

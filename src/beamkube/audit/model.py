@@ -37,6 +37,13 @@ class Severity(str, Enum):
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 
+# Kinds whose objects have no namespace (reports show them as Kind/name).
+CLUSTER_SCOPED = frozenset({"Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding",
+                            "CustomResourceDefinition", "PriorityClass", "RuntimeClass", "StorageClass",
+                            "IngressClass", "PodSecurityPolicy", "ValidatingWebhookConfiguration",
+                            "MutatingWebhookConfiguration", "APIService", "CSIDriver"})
+
+
 @dataclass(frozen=True)
 class Manifest:
     """One Kubernetes object as read: `source` is the file path (or `-` for stdin), `line` 1-based."""
@@ -78,7 +85,9 @@ class Manifest:
 
     @cached_property
     def ref(self) -> str:
-        """`Kind/namespace/name`, the object's identity in reports."""
+        """`Kind/namespace/name` (`Kind/name` for cluster-scoped kinds), the object's identity in reports."""
+        if self.kind in CLUSTER_SCOPED:
+            return f"{self.kind}/{self.name}"
         return f"{self.kind}/{self.namespace}/{self.name}"
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 
 from beamkube.audit.context import POD_KINDS, Context
-from beamkube.audit.model import Hit, Manifest, Rule, Severity
+from beamkube.audit.model import CLUSTER_SCOPED, Hit, Manifest, Rule, Severity
 from beamkube.audit.rules.platform import API_CHANGES
 
 _CORE = ("ConfigMap", "Secret", "Service", "ServiceAccount", "Pod", "Namespace", "PersistentVolumeClaim",
@@ -39,9 +39,6 @@ SERVED: dict[str, frozenset[str]] = {
                                                                 "ClusterRoleBinding")},
     "VerticalPodAutoscaler": frozenset({"autoscaling.k8s.io/v1", "autoscaling.k8s.io/v1beta2"}),
 }
-CLUSTER_SCOPED = frozenset({"Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding",
-                            "CustomResourceDefinition", "PriorityClass", "RuntimeClass", "StorageClass",
-                            "IngressClass", "PodSecurityPolicy"})
 _LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$")
