@@ -189,3 +189,15 @@ def test_cluster_and_paths_together_is_a_usage_error(
         cli_run()
     assert exc.value.code == 2
     assert capsys.readouterr().err.startswith("beamkube: audit --cluster reads the cluster")
+
+
+def test_a_missing_right_is_one_line_naming_the_role_to_bind(
+    cluster: Running, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster.api.fail(403, "GET", "networkpolicies", reason="Forbidden", message="networkpolicies is forbidden")
+    code, _report, err = _audit(cluster, monkeypatch, capsys, "-n", NS)
+    assert code == 2
+    assert err == (
+        "beamkube: audit --cluster may not list networkpolicies in namespace prod: bind the ClusterRole printed "
+        "by `beamkube audit --print-rbac`\n"
+    )

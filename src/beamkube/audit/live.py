@@ -99,7 +99,8 @@ async def read_cluster(
     """(context name, every listed object); kinds the server does not serve (no VPA CRD) are skipped."""
     from beamkube.kube.client import KubeClient
     from beamkube.kube.config import Target
-    from beamkube.kube.errors import NotFound
+    from beamkube.audit.loader import AuditInputError
+    from beamkube.kube.errors import Forbidden, NotFound
     from beamkube.kube.resources import ResourceType
 
     target = Target(kubeconfig=Path(kubeconfig) if kubeconfig else None, context=context)
@@ -115,6 +116,12 @@ async def read_cluster(
                     items, _ = await client.list(rt, scope, all_namespaces=scope is None and item.namespaced)
                 except NotFound:
                     break  # the API (e.g. a CRD) is not served by this cluster
+                except Forbidden:
+                    where = f" in namespace {scope}" if scope else ""
+                    raise AuditInputError(  # exit 2: the input cannot be read
+                        f"audit --cluster may not list {item.plural}{where}: bind the ClusterRole printed by "
+                        "`beamkube audit --print-rbac`"
+                    ) from None
                 objects.extend(items)
         return client.context or "current", objects
 
