@@ -97,9 +97,9 @@ async def read_cluster(
     namespaces: Sequence[str], context: str | None, kubeconfig: str | None
 ) -> tuple[str, list[dict[str, Any]]]:
     """(context name, every listed object); kinds the server does not serve (no VPA CRD) are skipped."""
+    from beamkube.audit.loader import AuditInputError
     from beamkube.kube.client import KubeClient
     from beamkube.kube.config import Target
-    from beamkube.audit.loader import AuditInputError
     from beamkube.kube.errors import Forbidden, NotFound
     from beamkube.kube.resources import ResourceType
 
