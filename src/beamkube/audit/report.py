@@ -40,15 +40,18 @@ def summary_line(findings: Sequence[Finding], objects: int, min_severity: Severi
     return f"{', '.join(parts)} in {flagged} of {objects} objects."
 
 
-def text(findings: Sequence[Finding], objects: int, min_severity: Severity, colour: bool = False) -> str:
-    lines: list[str] = []
+def text_chunks(
+    findings: Sequence[Finding], objects: int, min_severity: Severity, colour: bool = False
+) -> Iterator[str]:
+    """The text report, one object's group at a time (so a huge report is never one string)."""
     current: tuple[str, int, str] | None = None
     # Grouped by object (findings arrive in file/line order); inside a group, errors first.
-    findings = sorted(
+    ordered = sorted(
         findings,
         key=lambda f: (f.manifest.source, f.manifest.line, f.manifest.ref, -f.severity.rank, f.rule.id, f.detail),
     )
-    for f in findings:
+    for f in ordered:
+        lines: list[str] = []
         key = (f.manifest.source, f.manifest.line, f.manifest.ref)
         if key != current:
             if current is not None:
@@ -61,10 +64,12 @@ def text(findings: Sequence[Finding], objects: int, min_severity: Severity, colo
             label = f"{_COLOUR[f.severity]}{label}{_RESET}"
         lines.append(f"  {label}  {f.rule.id}  {f.message}")
         lines.append(f"  {'':7}  {'':5}  fix: {f.rule.fix}")
-    if lines:
-        lines.append("")
-    lines.append(summary_line(findings, objects, min_severity))
-    return "\n".join(lines) + "\n"
+        yield "\n".join(lines) + "\n"
+    yield ("\n" if ordered else "") + summary_line(ordered, objects, min_severity) + "\n"
+
+
+def text(findings: Sequence[Finding], objects: int, min_severity: Severity, colour: bool = False) -> str:
+    return "".join(text_chunks(findings, objects, min_severity, colour))
 
 
 def _object(m: Manifest) -> dict[str, str]:

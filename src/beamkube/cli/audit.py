@@ -6,6 +6,7 @@ finding at or above `--min-severity`, 1 findings, 2 unreadable input or bad opti
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
 
 import typer
@@ -78,7 +79,7 @@ def audit_command(
     from beamkube.audit.engine import FindingsFound, run
     from beamkube.audit.loader import AuditInputError, load_inputs
     from beamkube.audit.model import Severity
-    from beamkube.audit.report import json_chunks, sarif, text
+    from beamkube.audit.report import json_chunks, sarif, text_chunks
     from beamkube.errors import UsageError
 
     if list_rules:
@@ -123,16 +124,13 @@ def audit_command(
         findings = run(manifests, kube_version=version, min_severity=threshold, enable=enabled)
     use_colour = sys.stdout.isatty() if colour is None else colour
     if output is AuditFormat.json:
-        for chunk in json_chunks(findings, len(manifests), threshold, version):
-            typer.echo(chunk, nl=False)  # streamed: a 100k-finding report is never one string
-        if findings:
-            raise FindingsFound(f"{len(findings)} finding(s) at {threshold.value} or above")
-        return
-    if output is AuditFormat.sarif:
-        report = sarif(findings)
+        chunks: Iterable[str] = json_chunks(findings, len(manifests), threshold, version)
+    elif output is AuditFormat.sarif:
+        chunks = [sarif(findings)]
     else:
-        report = text(findings, len(manifests), threshold, colour=use_colour)
-    # click strips ANSI codes when stdout is not a terminal unless told otherwise (--color).
-    typer.echo(report, nl=False, color=use_colour if output is AuditFormat.text else None)
+        chunks = text_chunks(findings, len(manifests), threshold, colour=use_colour)
+    for chunk in chunks:  # streamed: a report of 100k findings is never one string
+        # click strips ANSI codes when stdout is not a terminal unless told otherwise (--color).
+        typer.echo(chunk, nl=False, color=use_colour if output is AuditFormat.text else None)
     if findings:
         raise FindingsFound(f"{len(findings)} finding(s) at {threshold.value} or above")
