@@ -5,6 +5,7 @@ Role: I/O edge (reads the spec, writes stdout/files, the summary on stderr).
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 from pathlib import Path
 
@@ -22,7 +23,9 @@ def register(app: typer.Typer) -> None:
 
 
 def render_command(
-    spec_path: Path = typer.Argument(Path("beamkube.yaml"), metavar="[SPEC]", help="The app spec."),
+    spec_path: Path | None = typer.Argument(
+        None, metavar="[SPEC]", help="The app spec (default beamkube.yaml); - reads it from stdin."
+    ),
     output: Format = typer.Option(Format.yaml, "-o", "--output", help="Output format."),
     out: Path | None = typer.Option(None, "--out", help="Write one file per object into this directory."),
     kube_version: str = typer.Option("1.33", "--kube-version", help="Target Kubernetes minor version (X.Y)."),
@@ -38,13 +41,17 @@ def render_command(
     from beamkube.output import dump, write_objects
     from beamkube.render import parse_kube_version, render
     from beamkube.spec import load_spec
+    from beamkube.versions import check_kube_version
 
     try:
+        check_kube_version(kube_version)
         version = parse_kube_version(kube_version)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    path = example_path(example) if example else spec_path
-    spec = load_spec(path)
+    if example and spec_path is not None:
+        raise UsageError(f"give either SPEC ({spec_path}) or --example {example}, not both")
+    path = example_path(example) if example else (spec_path or Path("beamkube.yaml"))
+    spec = load_spec(path, stdin=sys.stdin.buffer) if str(path) == "-" else load_spec(path)
     cookie = _read_cookie(cookie_file) if cookie_file else None
     result = render(spec, kube_version=version, cookie=cookie)
     if out is None:
