@@ -21,6 +21,11 @@ def check_kube_version(text: str, option: str = "--kube-version") -> tuple[int, 
         shown = text if text.isprintable() and len(text) <= 20 else "value"
         raise ValueError(f"{option} {shown} is not a Kubernetes version; use X.Y between {low} and {high}, e.g. 1.33")
     version = (int(match.group(1)), int(match.group(2)))
-    if not MIN_SUPPORTED <= version <= MAX_SUPPORTED:
-        raise ValueError(f"{option} {text} is outside the supported range {low} to {high}")
+    if version < MIN_SUPPORTED:
+        raise ValueError(
+            f"{option} {text} is older than {low}, the oldest with every API beamkube emits "
+            "(policy/v1, autoscaling/v2, batch/v1 CronJob)"
+        )
+    if version > MAX_SUPPORTED:
+        raise ValueError(f"{option} {text} is newer than {high}, the newest beamkube's output is validated against")
     return version

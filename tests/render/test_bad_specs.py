@@ -39,7 +39,8 @@ CASES: list[tuple[str, str | None, str]] = [
     (
         "yaml-unclosed-flow",
         "name: app\nimage: [x\n",
-        "beamkube.yaml:3: not valid YAML: did not find expected ',' or ']' (while parsing a flow sequence started on line 2)",
+        "beamkube.yaml:3: not valid YAML: did not find expected ',' or ']' "
+        "(while parsing a flow sequence started on line 2)",
     ),
     (
         "yaml-tab-indent",

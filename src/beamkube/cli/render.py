@@ -38,7 +38,7 @@ def render_command(
     """Render the app spec into Kubernetes manifests, in apply order."""
     from beamkube.errors import UsageError
     from beamkube.examples import example_path
-    from beamkube.output import dump, write_objects
+    from beamkube.output import dump
     from beamkube.render import parse_kube_version, render
     from beamkube.spec import load_spec
     from beamkube.versions import check_kube_version
@@ -58,8 +58,13 @@ def render_command(
         typer.echo(dump(result.objects, output.value), nl=False)
         written = "stdout"
     else:
-        files = write_objects(out, result.objects, output.value)
-        written = f"{len(files)} files in {out}"
+        from beamkube.outdir import app_key, write_set
+        from beamkube.output import object_files
+
+        outcome = write_set(out, object_files(result.objects, output.value), app_key(result.objects))
+        for path in outcome.kept_edited:
+            typer.echo(f"beamkube: warning: {path} was edited since beamkube wrote it; left in place", err=True)
+        written = f"{len(outcome.written)} files in {out}"
     if not quiet:
         typer.echo(f"{spec.name}: {result.summary()} → {written}", err=True)
 
