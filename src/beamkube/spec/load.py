@@ -306,6 +306,8 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{_show(value)} is not an integer"
     if kind in ("string_type",):
+        if isinstance(value, dict | list):
+            return f"expected a string, got {_show(value)}"
         return f"{_show(value)} is not a string (quote it)"
     if kind in ("bool_type", "bool_parsing"):
         return f"{_show(value)} is not a boolean (true or false)"
