@@ -71,15 +71,21 @@ def render_command(
 
 def _read_cookie(path: Path) -> bytes:
     from beamkube.errors import UsageError
+    from beamkube.render.config import COOKIE_MAX, cookie_is_weak, cookie_problem
 
     try:
-        cookie = path.read_bytes().strip()
+        with path.open("rb") as handle:
+            cookie = handle.read(COOKIE_MAX * 4 + 2).strip()
     except OSError as exc:
-        raise UsageError(f"--cookie-file {path}: cannot be read ({exc.strerror})") from None
-    if len(cookie) < 16 or cookie.startswith(b"-") or not all(33 <= b < 127 and b not in b"'\"\\" for b in cookie):
-        raise UsageError(
-            f"--cookie-file {path}: the cookie must be at least 16 printable ASCII characters, "
-            "without quotes or a leading '-'"
+        raise UsageError(f"--cookie-file {path}: cannot be read ({exc.strerror or 'I/O error'})") from None
+    problem = cookie_problem(cookie)
+    if problem is not None:
+        raise UsageError(f"--cookie-file {path}: {problem}")
+    if cookie_is_weak(cookie):
+        typer.echo(
+            f"beamkube: warning: --cookie-file {path}: the cookie looks guessable; anyone who guesses it can run "
+            "code on every node (generate one: head -c 32 /dev/urandom | base64)",
+            err=True,
         )
     return cookie
 
