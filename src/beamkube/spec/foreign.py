@@ -6,6 +6,7 @@ with a list of unknown fields; naming what the file is (and what to do with it) 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # Keys of the values.yaml that `helm create` writes; a beamkube spec has none of them.
@@ -22,7 +23,7 @@ def recognise_foreign(data: dict[str, Any]) -> str | None:
     """A one-line explanation when `data` is a known non-spec document, else None."""
     kind = data.get("kind")
     api_version = data.get("apiVersion")
-    if isinstance(kind, str) and kind:
+    if isinstance(kind, str) and re.fullmatch(r"[A-Z][A-Za-z0-9]{0,62}", kind):
         if kind == "BeamApp" and isinstance(data.get("spec"), dict):
             return (
                 "is a BeamApp custom resource, not a beamkube spec; its spec: section is one "

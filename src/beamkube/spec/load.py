@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -328,6 +329,8 @@ def _show(value: Any) -> str:
     """A value as the user would write it in YAML (true, null, 'text', 2.5), never a Python repr."""
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")  # YAML's spelling
     if isinstance(value, int | float):
         return json.dumps(value)
     if isinstance(value, dict):
