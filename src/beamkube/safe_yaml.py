@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import yaml
 import yaml.reader
@@ -33,17 +32,22 @@ from yaml.resolver import BaseResolver, Resolver
 
 from beamkube.errors import BeamkubeError
 
-Schema = Literal["core", "kube"]
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Schema = Literal["core", "kube"]
 MAX_INT_DIGITS = 32
 
 
-@dataclass(frozen=True)
 class Limits:
-    """Bounds on one input stream and each of its documents."""
+    """Bounds on one input stream and each of its documents (a plain class: dataclasses cost import time)."""
 
-    max_bytes: int
-    max_depth: int
-    max_nodes: int  # per document, counting every alias as the copy it expands to
+    __slots__ = ("max_bytes", "max_depth", "max_nodes")
+
+    def __init__(self, *, max_bytes: int, max_depth: int, max_nodes: int) -> None:
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes  # per document, counting every alias as the copy it expands to
 
 
 # A spec is a few hundred lines; the biggest plausible one (a ConfigMap-sized env) stays under 1 MiB.
@@ -66,11 +70,15 @@ class YamlLoadError(BeamkubeError):
         super().__init__(f"{source}:{line}: {message}" if line is not None else f"{source}: {message}")
 
 
-@dataclass(frozen=True)
 class Document:
-    line: int  # 1-based line where the document's content starts
-    node: Node
-    data: Any
+    """One constructed document, with its node tree (for line numbers) and the line it starts on (1-based)."""
+
+    __slots__ = ("data", "line", "node")
+
+    def __init__(self, line: int, node: Node, data: Any) -> None:
+        self.line = line
+        self.node = node
+        self.data = data
 
 
 # --- resolvers ---------------------------------------------------------------------------------------------
