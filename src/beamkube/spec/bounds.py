@@ -63,6 +63,13 @@ def check_bounds(spec: AppSpec) -> None:
             ("annotations",), f"hold {annotation_bytes:,} bytes; Kubernetes allows {MAX_ANNOTATION_BYTES:,} in total"
         )
     _check_disruption(spec)
+    no_cpu = spec.resources.requests.cpu is None and spec.resources.limits.cpu is None
+    if spec.autoscaling is not None and spec.autoscaling.cpu is not None and no_cpu:
+        raise FieldError(
+            ("autoscaling", "cpu"),
+            "scales on CPU utilisation, a percentage of the CPU request, but resources set no CPU request or limit "
+            "(audit BK503); set resources.requests.cpu",
+        )
     if spec.preStopSleepSeconds >= spec.terminationGracePeriodSeconds:
         raise FieldError(
             ("preStopSleepSeconds",),
@@ -107,6 +114,11 @@ def _check_disruption(spec: AppSpec) -> None:
         )
     floor = spec.autoscaling.min if spec.autoscaling is not None else spec.replicas
     wanted = budget.minAvailable
+    if floor == 0 and wanted not in (None, 0, "0%"):
+        raise FieldError(
+            ("disruption", "minAvailable"),
+            f"{wanted} cannot be met with replicas: 0 (audit BK402); remove disruption while the app is scaled to 0",
+        )
     if floor > 0 and isinstance(wanted, str) and wanted.endswith("%"):
         needed = math.ceil(int(wanted[:-1]) * floor / 100)
         if needed >= floor:
