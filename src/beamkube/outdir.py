@@ -59,10 +59,20 @@ def write_set(directory: Path, files: dict[str, str], app: str) -> Outcome:
     """Write `files` (name → text) for `app` into `directory`, as described in the module docstring."""
     if directory.exists() and not directory.is_dir():
         raise OutputError(f"{directory}: exists and is not a directory")
+    created = not directory.exists()
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{directory}: cannot create the directory ({exc.strerror})") from None
+    try:
+        return _write_set(directory, files, app)
+    except OutputError:
+        if created:  # a directory this call made stays only if the render landed in it
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+
+def _write_set(directory: Path, files: dict[str, str], app: str) -> Outcome:
     record = _read_record(directory)
     previous: dict[str, str] = dict(record.get(app, {}))
     _adopt_legacy(directory, files, app, previous, record)

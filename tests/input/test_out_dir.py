@@ -181,3 +181,18 @@ def test_invalid_spec_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     outcome = _render(monkeypatch, capsys, tmp_path, SHOP + "replicas: -1\n")
     one_line_error(outcome, "beamkube.yaml:3: replicas: -1 is out of range; must be >= 0")
     assert not (tmp_path / "out").exists()
+
+
+def test_failure_into_a_new_directory_leaves_no_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    real = os.fsync
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", failing)
+    outcome = _render(monkeypatch, capsys, tmp_path, SHOP)
+    monkeypatch.setattr(os, "fsync", real)
+    one_line_error(outcome, "out: cannot write (Input/output error); the previous files are unchanged", code=1)
+    assert not (tmp_path / "out").exists()
