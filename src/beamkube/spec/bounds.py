@@ -169,6 +169,7 @@ _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}
 _REFERENCE = re.compile(rf"(?:{_HOST}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::{_TAG})?(?:@{_DIGEST})?", re.ASCII)
 _TYPOGRAPHIC = "“”„‘’‚«»「」`´"
 NAME_TOTAL_LENGTH_MAX = 255
+DIGEST_HEX = {"sha256": 64, "sha384": 96, "sha512": 128}  # the algorithms go-digest registers
 
 
 def image_problem(image: str) -> str | None:
@@ -179,6 +180,9 @@ def image_problem(image: str) -> str | None:
     if not image.isascii() or not image.isprintable():
         return f"{shown} contains characters an image reference cannot have (only ASCII letters, digits, ./:-_@)"
     if _REFERENCE.fullmatch(image) is not None:
+        algorithm, _, hex_digits = image.partition("@")[2].partition(":")
+        if algorithm and DIGEST_HEX.get(algorithm) != len(hex_digits):
+            return f"{shown}: a digest is sha256: and 64 hex digits (or sha384: 96, sha512: 128)"
         name = image.split("@", 1)[0]
         if ":" in name.rsplit("/", 1)[-1]:
             name = name.rsplit(":", 1)[0]
@@ -192,7 +196,7 @@ def image_problem(image: str) -> str | None:
     if repository != repository.lower():
         return f"{shown}: the repository path must be lowercase ({repository.lower()})"
     if "@" in image:
-        return f"{shown}: a digest is written @sha256: followed by at least 32 hex digits"
+        return f"{shown}: a digest is sha256: and 64 hex digits (or sha384: 96, sha512: 128)"
     return f"{shown} is not an image reference like ghcr.io/acme/app:1.2.3 or ghcr.io/acme/app@sha256:<digest>"
 
 
