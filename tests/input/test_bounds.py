@@ -87,7 +87,7 @@ CASES = [
     ("image-bad-tag", "name: app\nimage: ghcr.io/acme/app:-1\n",
      "beamkube.yaml:2: image: 'ghcr.io/acme/app:-1' is not an image reference like ghcr.io/acme/app:1.2.3 or ghcr.io/acme/app@sha256:<digest>"),
     ("image-bad-digest", "name: app\nimage: ghcr.io/acme/app@sha256:abc\n",
-     "beamkube.yaml:2: image: 'ghcr.io/acme/app@sha256:abc': a digest is written @sha256: followed by at least 32 hex digits"),
+     "beamkube.yaml:2: image: 'ghcr.io/acme/app@sha256:abc': a digest is sha256: and 64 hex digits (or sha384: 96, sha512: 128)"),
     ("image-trailing-colon", "name: app\nimage: 'ghcr.io/acme/app:'\n",
      "beamkube.yaml:2: image: 'ghcr.io/acme/app:' is not an image reference like ghcr.io/acme/app:1.2.3 or ghcr.io/acme/app@sha256:<digest>"),
     ("image-unicode", "name: app\nimage: ghcr.io/acme/äpp:1\n",
