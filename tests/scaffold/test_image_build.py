@@ -88,11 +88,14 @@ HTTP_GET = "import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1],t
 PEER_CHECK = """
 erlang:set_cookie(node(), list_to_atom(os:getenv("BK_COOKIE"))),
 Target = list_to_atom(os:getenv("BK_TARGET")),
-Pong = net_adm:ping(Target),
+Ping = fun Retry(0) -> pang;
+           Retry(N) -> case net_adm:ping(Target) of pong -> pong; pang -> timer:sleep(500), Retry(N - 1) end
+       end,
+Pong = Ping(20),
 Uid = rpc:call(Target, os, cmd, ["id -u"]),
 Write = rpc:call(Target, file, write_file, ["/app/probe", <<"x">>]),
 Tmp = rpc:call(Target, file, write_file, ["/tmp/probe", <<"x">>]),
-io:format("~p|~s|~p|~p~n", [Pong, string:trim(Uid), Write, Tmp]),
+io:format("~p|~p|~p|~p~n", [Pong, Uid, Write, Tmp]),
 halt().
 """
 
@@ -194,13 +197,14 @@ def test_the_generated_dockerfile_builds_and_the_image_runs_as_the_rendered_pod(
             check = subprocess.run(
                 ["ip", "netns", "exec", peer.netns, "erl", "-name", f"peer@{peer.ipv4}", "-noshell",
                  "-setcookie", "placeholder", "-eval", PEER_CHECK],
-                capture_output=True, text=True, timeout=60, env={**os.environ, "BK_COOKIE": cookie, "BK_TARGET": node},
+                capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                env={**os.environ, "BK_COOKIE": cookie, "BK_TARGET": node, "ERL_CRASH_DUMP": str(tmp_path / "dump")},
             )  # fmt: skip
             answer_line = (check.stdout.strip().splitlines() or [""])[-1]
             assert answer_line.count("|") == 3, (check.stdout, check.stderr, context)
             pong, uid, write, tmp = answer_line.split("|")
             assert pong == "pong", (check.stdout, check.stderr, context)
-            assert uid == str(pod_spec["securityContext"]["runAsUser"])
+            assert uid == f'"{pod_spec["securityContext"]["runAsUser"]}\\n"', uid
             assert write == "{error,erofs}"  # the image's release is on a read-only root
             assert tmp == "ok"  # the emptyDir is the one writable place
         finally:
