@@ -63,6 +63,8 @@ def render_command(
             raise UsageError(f"--format {gitops_format or ''!r}: expected one of {', '.join(FORMATS)} (GitOps output)")
         if out is None:
             raise UsageError(f"--format {gitops_format} writes a directory: give --out DIR")
+        if output is not Format.yaml:
+            raise UsageError(f"--format {gitops_format} writes YAML files; -o {output.value} does not apply")
         files, notes = write_gitops(
             gitops_format, out, result.objects, spec, cookie_from=cookie_from, plain_cookie=cookie is not None
         )
