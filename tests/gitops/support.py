@@ -6,7 +6,6 @@ Role: test support (subprocesses and temp files).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -17,10 +16,7 @@ import pytest
 import yaml
 
 from beamkube.gitops.ordering import ARGO_KEYS, HELM_KEYS, strip
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "") not in ("", "0", "false")
+from tests.support.ci import in_ci
 
 
 def require(tool: str) -> str:

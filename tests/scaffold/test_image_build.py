@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from tests.support.beam import PodFacts, resolve_env
+from tests.support.ci import in_ci
 from tests.support.netns import PodNetwork
 from tests.support.releases import FIXTURES
 
@@ -46,7 +47,7 @@ def require_machine() -> None:
     missing = [tool for tool in NEEDED if shutil.which(tool) is None]
     problem = "needs root" if os.geteuid() != 0 else (f"missing {', '.join(missing)}" if missing else "")
     if problem:
-        if os.environ.get("CI", "") not in ("", "0", "false"):
+        if in_ci():
             pytest.fail(
                 f"image build test {problem} (scripts/install-system installs buildah, podman, runc, mmdebstrap)"
             )
