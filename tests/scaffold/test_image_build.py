@@ -210,4 +210,5 @@ def test_the_generated_dockerfile_builds_and_the_image_runs_as_the_rendered_pod(
             assert tmp == "ok"  # the emptyDir is the one writable place
         finally:
             subprocess.run([*PODMAN, "rm", "-f", "-t", "5", name], capture_output=True, timeout=60)
+            subprocess.run([*PODMAN, "rmi", reference], capture_output=True, timeout=60)  # bases are kept
     print(f"{fixture}: base images {base_images.seconds_made:.0f}s, build {build_seconds:.0f}s")
