@@ -99,3 +99,16 @@ def test_template_syntax_in_the_data_is_not_evaluated(tmp_path: Path) -> None:
     cli("render", str(path), "--format", "helm", "--out", str(tmp_path / "chart"))
     config = next(o for o in helm_template(tmp_path / "chart") if o["kind"] == "ConfigMap" and "GREETING" in o["data"])
     assert config["data"]["GREETING"] == spec["env"]["GREETING"]
+
+
+def test_the_cookie_object_the_migration_job_reads_is_a_hook_before_it(tmp_path: Path) -> None:
+    chart = chart_of("phoenix-shop", tmp_path / "chart", "--cookie-from", "external:ClusterSecretStore/vault")
+    objects = helm_template(chart)
+    job = next(o for o in objects if o["kind"] == "Job")
+    env = job["spec"]["template"]["spec"]["containers"][0]["env"]
+    secret = next(e["valueFrom"]["secretKeyRef"]["name"] for e in env if "secretKeyRef" in e.get("valueFrom", {}))
+    external = next(o for o in objects if o["kind"] == "ExternalSecret")
+    assert external["spec"]["target"]["name"] == secret  # the Job's pod reads the Secret it makes
+    marks = external["metadata"]["annotations"]
+    assert marks[HELM_HOOK] == "pre-install,pre-upgrade"
+    assert int(marks[HELM_WEIGHT]) < int(job["metadata"]["annotations"][HELM_WEIGHT])

@@ -13,7 +13,8 @@ order has to be written into the objects:
   ConfigMaps do not exist yet and its pod can never start (the failure helm/helm#7447 reports for Helm).
 - Helm creates hooks before any other resource of the release, so the migration Job is a
   `pre-install,pre-upgrade` hook (weight 0) and the objects its pod needs (its ServiceAccount, the ConfigMaps
-  and Secrets it mounts or reads) are `pre-install,pre-upgrade` hooks of weight -10. All use
+  and Secrets it mounts or reads, and a SealedSecret/ExternalSecret making such a Secret) are
+  `pre-install,pre-upgrade` hooks of weight -10. All use
   `before-hook-creation`, so an upgrade replaces them instead of failing on "already exists".
 - Flux has no per-object waves: a Kustomization applies its objects in one server-side apply (kinds ordered
   like kubectl) and `spec.dependsOn` orders whole Kustomizations; docs/gitops.md shows the split.
@@ -128,7 +129,10 @@ def helm_annotated(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for obj in objects:
         if id(obj) in job_ids:
             weight = HELM_MIGRATION_WEIGHT
-        elif (str(obj.get("kind")), _name(obj)) in needed:
+        elif (str(obj.get("kind")), _name(obj)) in needed or (
+            # A SealedSecret/ExternalSecret makes the Secret of the same name the Job's pod reads.
+            obj.get("kind") in COOKIE_KINDS and ("Secret", _name(obj)) in needed
+        ):
             weight = HELM_PREREQUISITE_WEIGHT
         else:
             out.append(copy.deepcopy(obj))
