@@ -81,6 +81,15 @@ def test_image_is_built_by_beamkube_build_tagged_with_the_commit_and_deployed_by
     assert "imagePullSecrets" in text and "docker-registry ghcr-pull" in text
 
 
+def test_the_command_says_when_the_dockerfile_the_image_job_builds_is_missing(tmp_path: Path) -> None:
+    project = init_project("mix_app", tmp_path)
+    without = beamkube("ci", "github", str(project / "beamkube.yaml"))
+    assert without.returncode == 0 and "no Dockerfile yet" in without.stdout and "ghcr-pull" in without.stdout
+    assert beamkube("dockerfile", str(project / "beamkube.yaml")).returncode == 0
+    again = beamkube("ci", "github", str(project / "beamkube.yaml"), "--force")
+    assert again.returncode == 0 and "no Dockerfile yet" not in again.stdout
+
+
 @pytest.mark.parametrize(("fixture", "postgres"), [("init_phoenix", True), ("mix_app", False), ("rebar_app", False)])
 def test_a_postgres_service_runs_beside_mix_test_when_the_app_uses_ecto(
     fixture: str, postgres: bool, tmp_path: Path

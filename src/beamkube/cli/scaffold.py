@@ -124,6 +124,8 @@ def ci_github_command(
     _refuse_existing([target], force)
     write_atomic(target, text)
     typer.echo(f"wrote {target}; add the KUBECONFIG repository secret, then push to {branch} to deploy")
+    if not (root / "Dockerfile").is_file():
+        typer.echo("no Dockerfile yet: the image job runs `beamkube build`; write it (beamkube dockerfile), commit it")
     repository = image_repository(spec.image)
     host = "ghcr.io" if registry_host(repository) == "registry.example.com" else registry_host(repository)
     for line in pull_secret_guidance(spec, host):
