@@ -33,6 +33,15 @@ def render_command(
         None, "--cookie-file", help="Render the cookie Secret from this file (GitOps); never printed elsewhere."
     ),
     example: str | None = typer.Option(None, "--example", help="Render a bundled example instead of SPEC."),
+    gitops_format: str | None = typer.Option(
+        None, "--format", metavar="kustomize|helm", help="With --out: a Kustomize base or a Helm chart (GitOps)."
+    ),
+    cookie_from: str | None = typer.Option(
+        None,
+        "--cookie-from",
+        metavar="external:KIND/STORE[#KEY]|sealed:FILE",
+        help="GitOps cookie: an ExternalSecret from a secret store, or your SealedSecret file.",
+    ),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary on stderr."),
 ) -> None:
     """Render the app spec into Kubernetes manifests, in apply order."""
@@ -54,7 +63,22 @@ def render_command(
     spec = load_spec(path, stdin=sys.stdin.buffer) if str(path) == "-" else load_spec(path)
     cookie = _read_cookie(cookie_file) if cookie_file else None
     result = render(spec, kube_version=version, cookie=cookie)
-    if out is None:
+    if gitops_format is not None or cookie_from is not None:
+        from beamkube.gitops import FORMATS, write_gitops
+
+        if gitops_format is None or gitops_format not in FORMATS:
+            raise UsageError(f"--format {gitops_format or ''!r}: expected one of {', '.join(FORMATS)} (GitOps output)")
+        if out is None:
+            raise UsageError(f"--format {gitops_format} writes a directory: give --out DIR")
+        if output is not Format.yaml:
+            raise UsageError(f"--format {gitops_format} writes YAML files; -o {output.value} does not apply")
+        files, notes = write_gitops(
+            gitops_format, out, result.objects, spec, cookie_from=cookie_from, plain_cookie=cookie is not None
+        )
+        for note in [] if quiet else notes:
+            typer.echo(f"{spec.name}: {note}", err=True)
+        written = f"{gitops_format} in {out} ({len(files)} files)"
+    elif out is None:
         typer.echo(dump(result.objects, output.value), nl=False)
         written = "stdout"
     else:
