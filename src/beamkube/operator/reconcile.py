@@ -23,7 +23,7 @@ from beamkube.engine.prune import prunable_types
 from beamkube.errors import SpecError
 from beamkube.kube.cache import Cache
 from beamkube.kube.client import KubeClient
-from beamkube.kube.errors import KubeError, PreflightFailed
+from beamkube.kube.errors import AlreadyExists, KubeError, PreflightFailed
 from beamkube.kube.resources import ResourceType, register, resource_of
 from beamkube.operator import GROUP, KIND, PLURAL, VERSION
 from beamkube.operator.children import CLUSTER_SCOPED_KINDS, OWNER_NAME, OWNER_NAMESPACE, decorate, owned_by
@@ -85,15 +85,32 @@ class Reconciler:
 
     async def read(self, obj: dict[str, Any]) -> dict[str, Any] | None:
         """The live object: from the watch-fed cache when it covers the kind, else a GET. The cookie Secret
-        (never cached: RBAC gives the operator create/get only) is read once per app and spec generation."""
+        (never cached or read: RBAC gives the operator only `create` on Secrets) is probed once per app and spec
+        generation."""
         meta = obj["metadata"]
         secret_key = (str(meta.get("namespace")), str(meta["name"]))
-        if obj["kind"] == "Secret" and secret_key in self.cookies:
-            return {"metadata": dict(meta)}  # seen (or created) before: it is never deleted by beamkube
+        if obj["kind"] == "Secret":
+            if secret_key not in self.cookies and not await self._cookie_exists(obj):
+                return None  # the engine creates it (POST: never a replace)
+            self.cookies.add(secret_key)
+            return {"metadata": dict(meta)}  # it exists; beamkube never reads its data
         informer = self.cache.informer(str(obj["apiVersion"]), str(obj["kind"])) if self.cache else None
         if informer is not None:
             return informer.get(meta.get("namespace"), str(meta["name"]))
         return await self.client.get_or_none(resource_of(obj), str(meta["name"]), meta.get("namespace"))
+
+    async def _cookie_exists(self, ref: dict[str, Any]) -> bool:
+        """Whether the cookie Secret exists, learnt from a dry-run create (409 AlreadyExists when it does;
+        nothing is stored, and RBAC authorizes a dry run like the real request), so the operator's ClusterRole
+        needs only `create` on Secrets: it never reads one (see `beamkube.operator.manifests.cluster_role`)."""
+        meta = ref["metadata"]
+        name = {"name": meta["name"], "namespace": meta["namespace"]}
+        probe = {"apiVersion": "v1", "kind": "Secret", "metadata": name}
+        try:
+            await self.client.create(probe, dry_run=True)
+        except AlreadyExists:
+            return True
+        return False
 
     async def _list(self, rt: ResourceType, namespace: str, selector: str) -> list[dict[str, Any]]:
         informer = self.cache.informer(rt.api_version, rt.kind) if self.cache else None
