@@ -33,7 +33,8 @@ default 1.33; `/version` says so) and models:
 - RBAC on demand (`rbac_rules`: PolicyRules as in a Role) → 403 with the authorizer's message.
 
 Not modelled: `spec.replicas` defaulted to 1 on Deployments/StatefulSets that omit it (left unset while
-`audit --cluster` cannot tell a defaulted or HPA-owned count from a set one), admission webhooks and Pod Security admission, OpenAPI documents (`/openapi/v2|v3`: kubectl
+`audit --cluster` cannot tell a defaulted or HPA-owned count from a set one), admission webhooks and Pod
+Security admission, OpenAPI documents (`/openapi/v2|v3`: kubectl
 needs `--validate=false`), aggregated discovery, strategic-merge patch semantics (merge patch instead),
 defaults of kinds beamkube does not render, quantity rounding below milli-units, list-type `set`, per-version
 differences of status codes other than the typed-patch 500, watch cache windows (history is the last 2000
