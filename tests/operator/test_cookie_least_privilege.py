@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from beamkube.engine.ownership import ensure_cookie_secret
 from beamkube.kube.client import KubeClient
 from beamkube.kube.config import Target
 from beamkube.operator.manifests import cluster_role, operator_spec
-from beamkube.operator.reconcile import Outcome, Reconciler
+from beamkube.operator.reconcile import Reconciler
 from beamkube.spec.model import AppSpec
 from tests.support.apidouble import serve
 
@@ -22,11 +23,13 @@ def test_cookie_is_created_once_without_reading_any_secret(tmp_path: Path) -> No
 
         async def main() -> tuple[int, int]:
             async with KubeClient.connect(Target(kubeconfig=running.kubeconfig)) as client:
-                reconciler = Reconciler(client)
-                first, second = Outcome(), Outcome()
-                await reconciler._ensure_cookie(spec, first)
-                await reconciler._ensure_cookie(spec, second)
-                return first.writes, second.writes
+                # The engine's cookie step with the operator's reader, as `Reconciler.reconcile` runs it; a
+                # second Reconciler (a restarted operator) has no memory of the first one's cookie.
+                writes = []
+                for reconciler in (Reconciler(client), Reconciler(client)):
+                    state = await ensure_cookie_secret(client, spec, read=reconciler.read)
+                    writes.append(1 if state == "created" else 0)
+                return writes[0], writes[1]
 
         mark = len(running.api.log)
         first, second = asyncio.run(main())
