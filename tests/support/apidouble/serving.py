@@ -190,7 +190,10 @@ class Serving:
         timeout = float(params.get("timeoutSeconds") or 300)
         bookmarks = params.get("allowWatchBookmarks") == "true"
         response = aiohttp.web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
-        await response.prepare(raw)
+        try:
+            await response.prepare(raw)
+        except ConnectionResetError:
+            return response  # the client gave up before the stream started (a starved double)
 
         def visible(obj: dict[str, Any]) -> bool:
             meta = obj.get("metadata") or {}
