@@ -65,6 +65,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp)) as running:
             os.environ["KUBECONFIG"] = str(running.kubeconfig)
             running.api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+            # The example names IngressClass nginx: deploy's preflight requires it to exist, as on a cluster.
+            running.api.put({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"}})
             measure("deploy (first)", running, lambda: _cli("deploy", spec))
             measure("deploy (no-op)", running, lambda: _cli("deploy", spec))
             measure("deploy --image (rollout)", running, lambda: _cli("deploy", spec, "--image", "ghcr.io/x/shop:2"))
