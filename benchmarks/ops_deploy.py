@@ -66,7 +66,8 @@ def main() -> None:
             os.environ["KUBECONFIG"] = str(running.kubeconfig)
             running.api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
             # The example names IngressClass nginx: deploy's preflight requires it to exist, as on a cluster.
-            running.api.put({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"}})
+            ingress_class = {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"}}
+            running.api.put(ingress_class)
             measure("deploy (first)", running, lambda: _cli("deploy", spec))
             measure("deploy (no-op)", running, lambda: _cli("deploy", spec))
             measure("deploy --image (rollout)", running, lambda: _cli("deploy", spec, "--image", "ghcr.io/x/shop:2"))
