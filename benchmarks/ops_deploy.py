@@ -66,7 +66,11 @@ def main() -> None:
             os.environ["KUBECONFIG"] = str(running.kubeconfig)
             running.api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
             # The example names IngressClass nginx: deploy's preflight requires it to exist, as on a cluster.
-            ingress_class = {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"}}
+            ingress_class = {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "IngressClass",
+                "metadata": {"name": "nginx"},
+            }
             running.api.put(ingress_class)
             measure("deploy (first)", running, lambda: _cli("deploy", spec))
             measure("deploy (no-op)", running, lambda: _cli("deploy", spec))
