@@ -57,6 +57,7 @@ def test_quantities_the_server_rewrites_cause_no_writes_over_three_resyncs(tmp_p
                 assert outcome.writes == 0 and outcome.ready
             assert [r for r in running.api.log[mark:] if r.is_write] == []
             assert _child_reads(running, mark) == []  # every child came from the watch-fed cache
+            assert running.controller.errors == []
             await cache.stop()
             await client.aclose()
 
@@ -116,6 +117,7 @@ def test_deleting_a_beamapp_with_foreground_propagation_completes(tmp_path: Path
             await wait_for(lambda: running.api.get("statefulsets", "data", "kv") is None, what="children gone")
             assert running.api.get("configmaps", "data", "kv-beam") is None
             assert (await reconciler.reconcile(app)).gone  # nothing re-created
+            assert running.controller.errors == []  # the garbage collector ran without failing
             await client.aclose()
 
     asyncio.run(main())

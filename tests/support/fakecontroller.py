@@ -30,7 +30,9 @@ import copy
 import hashlib
 import itertools
 import json
+import logging
 import time
+import traceback
 from typing import Any
 
 from tests.support.apidouble import RDef, Store, now
@@ -89,6 +91,7 @@ class FakeController:
         self.progress_deadline: float | None = None
         self._rolling: dict[tuple[str, int], float] = {}
         self._settled: dict[str, tuple[Any, ...]] = {}  # workload uid → signature of its last settled pass
+        self.errors: list[str] = []  # tracebacks of failed passes (tests may assert it stays empty)
         self.failing_images: set[str] = set()
         self.failing_jobs: set[str] = set()
         self.paused = False
@@ -134,6 +137,10 @@ class FakeController:
                 listeners, self.store.listeners = self.store.listeners, []  # our own writes must not re-wake us
                 try:
                     self.reconcile()
+                except Exception:
+                    # A bug here must not silently freeze every workload: record it, log it, keep going.
+                    self.errors.append(traceback.format_exc())
+                    logging.getLogger("tests.fakecontroller").exception("fake controller pass failed")
                 finally:
                     self.store.listeners = listeners
             # The controller shares the double's event loop: leave the API server at least as much time as a
