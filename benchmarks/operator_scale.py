@@ -129,6 +129,9 @@ async def _run(running: Any, operator: subprocess.Popen[bytes], args: argparse.N
     for r in reads[:40]:
         print(f"  read: {r.method} {r.path}{'?watch' if r.params.get('watch') else ''}")
     print(f"operator RSS:              {rss:.1f} MiB now, peak (VmHWM) {hwm:.1f} MiB")
+    errors = running.controller.errors if running.controller is not None else []
+    if errors:
+        print(f"fake controller: {len(errors)} failed passes; first:\n{errors[0]}")
     print(f"CPU: operator {operator_cpu:.1f} s; API double + fake controller + this script {sum(os.times()[:2]):.1f} s")
 
 
