@@ -348,8 +348,20 @@ class Cluster:
         mode: str = "erl",
         release_dir: Path | None = None,
         extra_secrets: dict[str, dict[str, str]] | None = None,
+        service_env: dict[str, str] | None = None,
+        extra_dirs: dict[str, dict[str, str]] | None = None,
+        pod_hook: Callable[[Pod, bool], None] | None = None,
+        dns_headless: bool = True,
     ) -> None:
+        """`service_env`: what the kubelet injects before the container's env (KUBERNETES_SERVICE_HOST...);
+        `extra_dirs`: container dir → files the kubelet mounts itself (the service-account token);
+        `pod_hook(pod, alive)`: told when a pod starts or goes (to mirror it into an API double);
+        `dns_headless=False`: the cluster DNS answers nothing for the headless Service (to prove that a
+        discovery mode does not lean on DNS)."""
         self.app = app
+        self.service_env = dict(service_env or {})
+        self.extra_dirs = dict(extra_dirs or {})
+        self.pod_hook = pod_hook
         self.network = network
         self.cookie = cookie
         self.mode = mode
@@ -367,7 +379,7 @@ class Cluster:
         }
         self._lock = threading.Lock()
         zone = ServiceZone.from_service(app.headless_service, app.cluster_domain)
-        self.resolver = ClusterResolver(zone, self.endpoints)
+        self.resolver = ClusterResolver(zone, self.endpoints, service_records=dns_headless)
         self.dns: ClusterDns | None = None
         self.control: Control | None = None
         self._counter = 0
@@ -442,13 +454,19 @@ class Cluster:
             ref = self._cookie_ref()
             secrets_data[ref[0]] = {ref[1]: cookie}
         image_dirs: dict[str, Path] = {}
+        for index, (container_dir, files) in enumerate(sorted(self.extra_dirs.items())):
+            host_dir = root / f"kubelet{index}"
+            host_dir.mkdir()
+            for file_name, content in files.items():
+                (host_dir / file_name).write_text(content)
+            image_dirs[container_dir] = host_dir
         if self.release_dir is not None:
             root_path = self.app.container["command"][0].rsplit("/bin/", 1)[0]
             image_dirs[root_path] = self.release_dir
         paths = materialise_volumes(self.app, root, secrets_data, image_dirs)
         facts = PodFacts(name=name, namespace=self.app.namespace, ip=net.ip_for(self.ip_family))
         raw = resolve_env(self.app.container, facts, secrets_data, self.config_maps)
-        env = {key: paths.translate(value) for key, value in raw.items()}
+        env = {**self.service_env, **{key: paths.translate(value) for key, value in raw.items()}}
         argv = node_command(self.app, env, paths, mode or self.mode)
         log = root / "node.log"
         with open(log, "wb") as out:
@@ -464,6 +482,8 @@ class Cluster:
         pod = Pod(name=name, net=net, node=raw["RELEASE_NODE"], process=process, root=root, env=raw, log=log)
         with self._lock:
             self.pods[name] = pod
+        if self.pod_hook is not None:
+            self.pod_hook(pod, True)
         return pod
 
     def start_pods(self, names: Iterable[str], **kwargs: Any) -> list[Pod]:
@@ -479,6 +499,8 @@ class Cluster:
         self.network.remove_pod(name)
         _reap(pod.process)
         self.dead.append(pod)
+        if self.pod_hook is not None:
+            self.pod_hook(pod, False)
         return pod
 
     def stop(self, names: Iterable[str], timeout: float = 10.0) -> None:
@@ -496,6 +518,8 @@ class Cluster:
             self.network.remove_pod(pod.name)
             _reap(pod.process)
             self.dead.append(pod)
+            if self.pod_hook is not None:
+                self.pod_hook(pod, False)
 
     def _stop(self, pod: Pod) -> None:
         with self._lock:

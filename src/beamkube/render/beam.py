@@ -26,11 +26,24 @@ SSL_DIST_CONF = "ssl_dist.conf"
 
 
 def schedulers(spec: AppSpec) -> int | None:
-    """Schedulers matched to the CPU limit (rounded up), or None when there is no CPU limit."""
-    limit = spec.resources.limits.cpu
-    if limit is None:
+    """Schedulers matched to the CPU limit (rounded up); without a limit, to the CPU request, or None when
+    neither is set.
+
+    Without `+S` the VM starts one scheduler per core of the *node* (OTP 23+ reads a CFS quota, but there is
+    none without a limit): a 2-CPU request on a 64-core node gets 64 schedulers contending for ~2 cores of
+    CPU shares, with the run-queue migration and busy-wait cost that brings. The request is what the pod is
+    promised, so it sizes the schedulers; burst above it still works, with fewer schedulers than cores."""
+    amount = spec.resources.limits.cpu or spec.resources.requests.cpu
+    if amount is None:
         return None
-    return max(1, math.ceil(cpu_millicores(limit) / 1000))
+    return max(1, math.ceil(cpu_millicores(amount) / 1000))
+
+
+def schedulers_source(spec: AppSpec) -> str | None:
+    """Where the `+S` count comes from ("limit", "request"), for notes and docs; None without `+S`."""
+    if spec.resources.limits.cpu is not None:
+        return "limit"
+    return "request" if spec.resources.requests.cpu is not None else None
 
 
 def busy_wait_off(spec: AppSpec) -> bool:
@@ -93,9 +106,10 @@ def static_peers(spec: AppSpec, names: Names) -> str:
 
 def discovery_loop(spec: AppSpec, names: Names) -> str | None:
     """A self-contained Erlang expression, run by init at boot (`-eval`), that keeps connecting the node to
-    its peers: no libcluster and no change to the application's code. It uses only kernel/stdlib, contains
-    no whitespace and is written to vm.args through `args_file_escape`; it never raises: inet_res:lookup/3 returns []
-    on failure and net_kernel:connect_node/1 returns false."""
+    its peers: no libcluster and no change to the application's code. It uses kernel/stdlib (plus inets/ssl
+    for `kubernetes`, falling back to DNS without them) and is written to vm.args through `args_file_escape`;
+    it never raises: inet_res:lookup/3 returns [] on failure, the API call is inside try/catch and
+    net_kernel:connect_node/1 returns false."""
     discovery = spec.effective_discovery
     interval = spec.cluster.pollIntervalMs
     release = names.release
@@ -106,6 +120,8 @@ def discovery_loop(spec: AppSpec, names: Names) -> str | None:
         peers = f'[list_to_atom("{release}@"++H)||{{_,_,_,H}}<-inet_res:lookup("{names.srv_query()}",in,srv)]'
     elif discovery is Discovery.STATIC:
         peers = static_peers(spec, names)
+    elif discovery is Discovery.KUBERNETES:
+        peers = _api_peers(spec, names)
     else:
         return None
     return (
@@ -113,6 +129,69 @@ def discovery_loop(spec: AppSpec, names: Names) -> str | None:
         f"L=fun(F)->[net_kernel:connect_node(N)||N<-{peers},N=/=node(),"
         f"lists:member(N,nodes())=:=false],timer:sleep({interval}),F(F)end,L(L)end)"
     )
+
+
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount/"
+
+
+def _api_peers(spec: AppSpec, names: Names) -> str:
+    """`kubernetes` discovery without libcluster: the EndpointSlices of the headless Service, read from the
+    API with the pod's service-account token, then the headless Service's DNS if the API is unusable.
+
+    - EndpointSlices, not the deprecated Endpoints (1.33): `kubernetes.io/service-name=<headless>` is the
+      label the EndpointSlice controller puts on every slice of that Service, whatever the Service's
+      own labels are; the Role allows `list endpointslices` in the namespace only.
+    - The API is reached at KUBERNETES_SERVICE_HOST/PORT (the kubelet sets them in every pod), an IP
+      literal, so no DNS lookup can fail on a v6-only cluster; a private httpc profile keeps our
+      `ipfamily` away from the application's own httpc use; the token is re-read each round (projected
+      tokens rotate) and the server is verified against the service-account CA under the name
+      `kubernetes.default.svc`, which API server certificates carry (OTP 25's ssl checks an IP literal
+      host against DNS names only: `{bad_cert,hostname_check_failed}` with a certificate for the IP).
+    - OTP 25 has no JSON decoder, so the slices' `"addresses":["IP"` (the first address of an endpoint,
+      the only one consumers may use) or `"hostname":"pod"` (StatefulSet pods) are picked by a regex.
+    - httpc/ssl are OTP applications a mix release only contains when something depends on them; when
+      they are missing, or the API refuses (403: RBAC not applied), the loop uses DNS, which lists the
+      same pods (both come from the Service's selector, not-ready pods included)."""
+    v6 = spec.cluster.ipFamily == "ipv6"
+    stable = spec.identity is Identity.STABLE
+    selector = f"kubernetes.io%2Fservice-name%3D{names.headless}"
+    path = f"/apis/discovery.k8s.io/v1/namespaces/{names.namespace}/endpointslices?labelSelector={selector}"
+    key = "hostname" if stable else "addresses"
+    # The regex as Erlang string source (backslashes doubled for the Erlang string literal).
+    pattern = r'"\"' + key + r'\"\\s*:\\s*\\[?\\s*\"([^\"]+)\""'
+    family = "inet6fb4" if v6 else "inet"
+    suffix = f'++".{names.headless_fqdn}"' if stable else ""
+    keep = "true" if stable else ("lists:member($:,X)" if v6 else "lists:member($:,X)=:=false")
+    dns = _dns_hosts(spec, names)
+    d = SERVICE_ACCOUNT_DIR
+    api = (
+        "begin "
+        "{ok,_}=application:ensure_all_started(inets),{ok,_}=application:ensure_all_started(ssl),"
+        "inets:start(httpc,[{profile,beamkube_discovery}]),"
+        f"ok=httpc:set_options([{{ipfamily,{family}}}],beamkube_discovery),"
+        f'{{ok,Tk}}=file:read_file("{d}token"),'
+        'H=os:getenv("KUBERNETES_SERVICE_HOST"),'
+        'U="https://"++case lists:member($:,H) of true->"["++H++"]";false->H end'
+        f'++":"++os:getenv("KUBERNETES_SERVICE_PORT","443")++"{path}",'
+        'A=[{"authorization","Bearer"++[32]++string:trim(binary_to_list(Tk))}],'
+        f'S=[{{timeout,5000}},{{ssl,[{{verify,verify_peer}},{{cacertfile,"{d}ca.crt"}},'
+        '{server_name_indication,"kubernetes.default.svc"}]}],'
+        "{ok,{{_,200,_},_,B}}=httpc:request(get,{U,A},S,[],beamkube_discovery),"
+        f"case re:run(B,{pattern},[global,{{capture,all_but_first,list}}]) of "
+        "{match,M}->[X||[X]<-M];nomatch->[] end "
+        "end"
+    )
+    hosts = f"try {api} catch _:_->{dns} end"
+    return f'[list_to_atom("{names.release}@"++X{suffix})||X<-lists:usort({hosts}),{keep}]'
+
+
+def _dns_hosts(spec: AppSpec, names: Names) -> str:
+    """Host parts (IPs, or pod host names for StatefulSets) of the headless Service's pods from DNS."""
+    if spec.identity is Identity.STABLE:
+        # SRV targets are `<pod>.<headless fqdn>`: keep the pod name, the suffix is added back.
+        return f'[hd(string:split(Hs,"."))||{{_,_,_,Hs}}<-inet_res:lookup("{names.srv_query()}",in,srv)]'
+    rtype = "aaaa" if spec.cluster.ipFamily == "ipv6" else "a"
+    return f'[inet:ntoa(Ip)||Ip<-inet_res:lookup("{names.headless_fqdn}",in,{rtype})]'
 
 
 def ssl_dist_conf(spec: AppSpec) -> str | None:
@@ -184,6 +263,9 @@ def beam_env(spec: AppSpec, names: Names, *, distributed: bool = True) -> list[d
         env.append(_value("DNS_CLUSTER_QUERY", query))
     if discovery is not Discovery.NONE:
         env.append(_value("BEAMKUBE_HEADLESS_SERVICE", names.headless))
+    if discovery is Discovery.KUBERNETES:
+        # libcluster 3.5 calls https://kubernetes.default.svc.<CLUSTER_DOMAIN, default cluster.local>.
+        env.append(_value("CLUSTER_DOMAIN", spec.clusterDomain))
     if spec.identity is Identity.STABLE:
         env.append(_value("BEAMKUBE_SERVICE_FQDN", names.headless_fqdn))
     for item in spec.secretEnv:
