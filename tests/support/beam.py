@@ -585,6 +585,9 @@ loop() ->
                 ["nodes", Timeout | Nodes] -> nodes([list_to_atom(N) || N <- Nodes], list_to_integer(Timeout));
                 ["status" | Nodes] -> status([list_to_atom(N) || N <- Nodes]);
                 ["lookup", Type, Name] -> lookup(list_to_atom(Type), Name);
+                ["burn", Node, Count] -> burn(list_to_atom(Node), list_to_integer(Count));
+                ["eval", Node, Timeout | Words] -> eval(list_to_atom(Node), list_to_integer(Timeout),
+                                                       lists:join(" ", Words));
                 ["cookie", Node, Cookie] -> erlang:set_cookie(list_to_atom(Node), list_to_atom(Cookie)),
                                             io:format("@@ end~n");
                 _ -> io:format("@@ error~n@@ end~n")
@@ -608,6 +611,21 @@ lookup(Type, Name) ->
     Items = [case Type of srv -> {_, _, _, Host} = R, Host; _ -> inet:ntoa(R) end
              || R <- inet_res:lookup(Name, in, Type)],
     io:format("@@ ~s~n@@ end~n", [lists:join(",", lists:sort(Items))]).
+
+%% Busy processes on Node (interpreted by its erl_eval: no code of ours needs to be loaded there).
+burn(Node, Count) ->
+    {ok, Tokens, _} = erl_scan:string("F = fun(G) -> G(G) end, F(F)."),
+    {ok, Exprs} = erl_parse:parse_exprs(Tokens),
+    [spawn(Node, erl_eval, exprs, [Exprs, []]) || _ <- lists:seq(1, Count)],
+    io:format("@@ end~n").
+
+%% Evaluate an expression on Node (what `beamkube rpc` runs there), printing the result term.
+eval(Node, Timeout, Text) ->
+    {ok, Tokens, _} = erl_scan:string(Text),
+    {ok, Exprs} = erl_parse:parse_exprs(Tokens),
+    Reply = rpc:call(Node, erl_eval, exprs, [Exprs, []], Timeout),
+    Value = case Reply of {value, V, _} -> V; Other -> Other end,
+    io:format("@@ ~w~n@@ end~n", [Value]).
 
 report(N, Peers) when is_list(Peers) ->
     io:format("@@ ~s ok ~s~n", [N, lists:join(",", [atom_to_list(P) || P <- lists:sort(Peers)])]);
@@ -683,6 +701,15 @@ class Control:
         if not nodes:
             return {}
         return {line.split(" ")[0]: line.split(" ")[1] == "started" for line in self._ask(f"status {' '.join(nodes)}")}
+
+    def burn(self, node: str, count: int) -> None:
+        """Start `count` busy processes on `node` (they run until the node stops)."""
+        self._ask(f"burn {node} {count}")
+
+    def eval(self, node: str, expression: str, timeout_ms: int = 2000) -> str:
+        """`expression` (Erlang, ending with a dot) evaluated on `node`; the result printed with ~w."""
+        lines = self._ask(f"eval {node} {timeout_ms} {expression}")
+        return lines[0] if lines else ""
 
     def use_cookie(self, node: str, cookie: str) -> None:
         self._ask(f"cookie {node} {cookie}")
