@@ -301,6 +301,9 @@ class Pod:
     root: Path
     env: dict[str, str]
     log: Path
+    app: RenderedApp | None = None  # the rendered objects this pod was started from (a rollout mixes two)
+    paths: PathMap | None = None
+    launch_env: dict[str, str] | None = None  # the process environment, container paths translated
 
     def logs(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -441,9 +444,13 @@ class Cluster:
         cookie: str | None = None,
         mode: str | None = None,
         secrets_override: dict[str, dict[str, str]] | None = None,
+        app: RenderedApp | None = None,
     ) -> Pod:
-        """Create the pod's namespace, volumes and env from the rendered objects, and start its node."""
-        hostname, fqdn = self.app.pod_hostname(name)
+        """Create the pod's namespace, volumes and env from the rendered objects (`app`: another render of
+        the same app, e.g. the new version during a rolling update), and start its node."""
+        app = app or self.app
+        config_maps = {o["metadata"]["name"]: dict(o.get("data", {})) for o in app.objects if o["kind"] == "ConfigMap"}
+        hostname, fqdn = app.pod_hostname(name)
         net = self.network.add_pod(name, hostname=hostname, fqdn=fqdn)
         with self._lock:
             self._counter += 1
@@ -461,13 +468,13 @@ class Cluster:
                 (host_dir / file_name).write_text(content)
             image_dirs[container_dir] = host_dir
         if self.release_dir is not None:
-            root_path = self.app.container["command"][0].rsplit("/bin/", 1)[0]
+            root_path = app.container["command"][0].rsplit("/bin/", 1)[0]
             image_dirs[root_path] = self.release_dir
-        paths = materialise_volumes(self.app, root, secrets_data, image_dirs)
-        facts = PodFacts(name=name, namespace=self.app.namespace, ip=net.ip_for(self.ip_family))
-        raw = resolve_env(self.app.container, facts, secrets_data, self.config_maps)
+        paths = materialise_volumes(app, root, secrets_data, image_dirs)
+        facts = PodFacts(name=name, namespace=app.namespace, ip=net.ip_for(self.ip_family))
+        raw = resolve_env(app.container, facts, secrets_data, config_maps)
         env = {**self.service_env, **{key: paths.translate(value) for key, value in raw.items()}}
-        argv = node_command(self.app, env, paths, mode or self.mode)
+        argv = node_command(app, env, paths, mode or self.mode)
         log = root / "node.log"
         with open(log, "wb") as out:
             process = subprocess.Popen(
@@ -479,7 +486,8 @@ class Cluster:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        pod = Pod(name=name, net=net, node=raw["RELEASE_NODE"], process=process, root=root, env=raw, log=log)
+        pod = Pod(name=name, net=net, node=raw["RELEASE_NODE"], process=process, root=root, env=raw, log=log,
+                  app=app, paths=paths, launch_env={**IMAGE_ENV, **env})  # fmt: skip
         with self._lock:
             self.pods[name] = pod
         if self.pod_hook is not None:
@@ -520,6 +528,39 @@ class Cluster:
             self.dead.append(pod)
             if self.pod_hook is not None:
                 self.pod_hook(pod, False)
+
+    def terminate(self, name: str, grace: float | None = None) -> dict[str, float]:
+        """Delete a pod the way the kubelet does: run the rendered preStop exec hook inside the pod (its env,
+        its network namespace), then SIGTERM, then SIGKILL when terminationGracePeriodSeconds ends. Returns
+        the seconds the hook took and the node took to exit after SIGTERM."""
+        with self._lock:
+            pod = self.pods[name]
+        app = pod.app or self.app
+        hook = (app.container.get("lifecycle") or {}).get("preStop") or {}
+        limit = grace if grace is not None else float(app.pod_spec.get("terminationGracePeriodSeconds", 30))
+        start = time.monotonic()
+        if "exec" in hook:
+            assert pod.paths is not None and pod.launch_env is not None
+            argv = [pod.paths.translate(word) for word in hook["exec"]["command"]]
+            with open(pod.root / "prestop.log", "wb") as out, contextlib.suppress(subprocess.TimeoutExpired):
+                subprocess.run(["ip", "netns", "exec", pod.net.netns, *argv], env=pod.launch_env, cwd=pod.root,
+                               stdout=out, stderr=subprocess.STDOUT, timeout=limit)  # fmt: skip
+        elif "sleep" in hook:
+            time.sleep(min(limit, float(hook["sleep"]["seconds"])))
+        hook_seconds = time.monotonic() - start
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pod.process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            pod.process.wait(timeout=max(0.1, limit - hook_seconds))
+        exit_seconds = time.monotonic() - start - hook_seconds
+        with self._lock:
+            self.pods.pop(name, None)
+        self.network.remove_pod(name)
+        _reap(pod.process)
+        self.dead.append(pod)
+        if self.pod_hook is not None:
+            self.pod_hook(pod, False)
+        return {"hook": hook_seconds, "exit": exit_seconds}
 
     def _stop(self, pod: Pod) -> None:
         with self._lock:

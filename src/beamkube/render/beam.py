@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from beamkube.quantity import cpu_millicores
-from beamkube.render.names import CONFIG_DIR, CRASH_DUMP, RELEASE_TMP, TLS_DIR, TMP_DIR, Names
+from beamkube.render.names import CONFIG_DIR, CRASH_DUMP, RELEASE_TMP, TLS_DIR, TMP_DIR, Names, image_version
 from beamkube.spec.model import AppSpec, Discovery, Flavour, Identity
 
 MAX_PORTS = 65536
@@ -98,10 +98,38 @@ def args_file_escape(value: str) -> str:
     return re.sub(r"""(['"\\#\s])""", r"\\\1", value)
 
 
+def node_basename(spec: AppSpec, names: Names) -> str:
+    """The part of the node name before `@`: the release name, plus the image version with
+    `rollout.mixedVersions: isolate` (node names allow letters, digits, `_` and `-` only: `1.4.2` → `1_4_2`).
+
+    Every discovery path dials `<basename>@<host>`; a pod of another version registered another basename
+    with its epmd, so the connection fails and old and new releases never mesh (Fly.io puts the image ref in
+    the basename; dns_cluster connects only its own basename)."""
+    if spec.rollout.mixedVersions != "isolate":
+        return names.release
+    digest = re.search(r"@sha256:([0-9a-f]{12})", spec.image)
+    version = digest.group(1) if digest else image_version(spec.image)
+    return f"{names.release}-{re.sub(r'[^A-Za-z0-9_-]', '_', version or 'untagged')}"
+
+
+def node_name_env(spec: AppSpec, names: Names) -> str:
+    """RELEASE_NODE as a Kubernetes env value (`$(VAR)` refers to env set earlier in the container)."""
+    base = node_basename(spec, names)
+    if spec.identity is Identity.STABLE:
+        return f"{base}@$(POD_NAME).{names.headless_fqdn}"
+    return f"{base}@$(POD_IP)"
+
+
+def stable_nodes(spec: AppSpec, names: Names) -> list[str]:
+    """Every StatefulSet node name up to the maximum replica count."""
+    base = node_basename(spec, names)
+    return [f"{base}@{names.pod_fqdn(i)}" for i in range(spec.max_replicas)]
+
+
 def static_peers(spec: AppSpec, names: Names) -> str:
     """The Erlang list of every StatefulSet node name up to the maximum replica count (`static` discovery):
     one term for both kernel sync_nodes_optional and the discovery loop, so they cannot disagree."""
-    return "[" + ",".join(f"'{names.stable_node(i)}'" for i in range(spec.max_replicas)) + "]"
+    return "[" + ",".join(f"'{node}'" for node in stable_nodes(spec, names)) + "]"
 
 
 def discovery_loop(spec: AppSpec, names: Names) -> str | None:
@@ -112,7 +140,7 @@ def discovery_loop(spec: AppSpec, names: Names) -> str | None:
     net_kernel:connect_node/1 returns false."""
     discovery = spec.effective_discovery
     interval = spec.cluster.pollIntervalMs
-    release = names.release
+    release = node_basename(spec, names)
     if discovery is Discovery.DNS:
         rtype = "aaaa" if spec.cluster.ipFamily == "ipv6" else "a"
         peers = f'[list_to_atom("{release}@"++inet:ntoa(A))||A<-inet_res:lookup("{names.headless_fqdn}",in,{rtype})]'
@@ -182,7 +210,7 @@ def _api_peers(spec: AppSpec, names: Names) -> str:
         "end"
     )
     hosts = f"try {api} catch _:_->{dns} end"
-    return f'[list_to_atom("{names.release}@"++X{suffix})||X<-lists:usort({hosts}),{keep}]'
+    return f'[list_to_atom("{node_basename(spec, names)}@"++X{suffix})||X<-lists:usort({hosts}),{keep}]'
 
 
 def _dns_hosts(spec: AppSpec, names: Names) -> str:
@@ -231,7 +259,7 @@ def beam_env(spec: AppSpec, names: Names, *, distributed: bool = True) -> list[d
         "name": "RELEASE_COOKIE",
         "valueFrom": {"secretKeyRef": {"name": names.cookie_secret, "key": spec.cluster.cookieKey}},
     }
-    env += [_value("RELEASE_NODE", names.node_name_env(spec.identity)), cookie]
+    env += [_value("RELEASE_NODE", node_name_env(spec, names)), cookie]
     flavour = spec.release.flavour
     file = f"{CONFIG_DIR}/{VM_ARGS_FILE[flavour]}"
     if flavour is Flavour.MIX:
@@ -271,3 +299,29 @@ def beam_env(spec: AppSpec, names: Names, *, distributed: bool = True) -> list[d
     for item in spec.secretEnv:
         env.append({"name": item.name, "valueFrom": {"secretKeyRef": {"name": item.secret, "key": item.key}}})
     return env
+
+
+def release_script(spec: AppSpec) -> str:
+    """The release's `bin/<name>` script inside the image (what remote/rpc/eval run)."""
+    return f"{spec.release.root}/bin/{spec.release_name}"
+
+
+def drain_pre_stop(spec: AppSpec) -> dict[str, Any] | None:
+    """The preStop hook for `shutdown.drain`: the drain under `timeout`, then the usual preStop sleep, then
+    the kubelet sends SIGTERM. One shell line with the command as positional arguments, so an expression
+    needs no quoting; the release scripts themselves need /bin/sh, and `timeout` is in coreutils and busybox.
+    mix and Distillery evaluate `rpc EXPR` on the running node; relx's `eval` does (its `rpc` takes M F A).
+    A drain that fails or times out does not block the shutdown: the kubelet only records FailedPreStopHook."""
+    drain = spec.shutdown.drain
+    if drain is None:
+        return None
+    if drain.command is not None:
+        argv = list(drain.command)
+    else:
+        assert drain.rpc is not None
+        verb = "eval" if spec.release.flavour is Flavour.RELX else "rpc"
+        argv = [release_script(spec), verb, drain.rpc]
+    script = f'timeout {drain.timeoutSeconds} "$@"'
+    if spec.preStopSleepSeconds:
+        script += f"; sleep {spec.preStopSleepSeconds}"
+    return {"preStop": {"exec": {"command": ["/bin/sh", "-c", script, "beamkube-drain", *argv]}}}
