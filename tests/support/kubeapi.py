@@ -19,12 +19,14 @@ import select
 import socket
 import ssl
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from tests.support.beam import RenderedApp, make_tls_secret
+from tests.support.beam import Cluster, RenderedApp, make_tls_secret
 from tests.support.netns import GATEWAY_V4, GATEWAY_V6, PodNetwork, in_namespace
+from tests.support.podexec import Runner, Started, spawn
 
 API_PORT = 6443
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -112,6 +114,20 @@ def service_account_files(tls: dict[str, str], namespace: str) -> dict[str, str]
     return {"token": "test-token-for-the-api-double\n", "ca.crt": tls["ca.crt"], "namespace": namespace}
 
 
+def pod_runner(cluster: Cluster) -> Runner:
+    """The kubelet side of exec for tests/support/podexec.py: start argv inside the pod's network namespace
+    with the pod's environment and its container paths mapped, as the container runtime would."""
+
+    def run(namespace: str, pod: str, container: str, argv: Sequence[str], stdin: bool, tty: bool) -> Started:
+        target = cluster.pods.get(pod)
+        if target is None or target.paths is None or target.launch_env is None:
+            raise LookupError(f"container {container} of pod {pod} is not running")
+        command = ["ip", "netns", "exec", target.net.netns, *(target.paths.translate(word) for word in argv)]
+        return spawn(command, stdin=stdin, tty=tty, env=target.launch_env, cwd=target.root)
+
+    return run
+
+
 def pod_object(app: RenderedApp, name: str, ip: str) -> dict[str, Any]:
     template = app.workload["spec"]["template"]
     spec: dict[str, Any] = {"containers": template["spec"]["containers"], "nodeName": "worker-1"}
@@ -122,5 +138,6 @@ def pod_object(app: RenderedApp, name: str, ip: str) -> dict[str, Any]:
         "kind": "Pod",
         "metadata": {"name": name, "namespace": app.namespace, "labels": dict(template["metadata"]["labels"])},
         "spec": spec,
-        "status": {"podIP": ip, "podIPs": [{"ip": ip}], "conditions": [{"type": "Ready", "status": "True"}]},
+        "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],
+                   "conditions": [{"type": "Ready", "status": "True"}]},
     }

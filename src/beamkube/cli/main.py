@@ -15,7 +15,7 @@ from beamkube import __version__
 from beamkube.errors import BeamkubeError
 
 # Each module defines `register(app)`; order is the order in `--help`.
-COMMAND_MODULES = ("render", "audit", "ops", "operator", "scaffold", "cluster")
+COMMAND_MODULES = ("render", "audit", "ops", "operator", "scaffold", "cluster", "beam")
 
 app = typer.Typer(
     name="beamkube",
