@@ -90,18 +90,20 @@ def test_rolling_update_v1_to_v2(netns_ok: None, mixed: str) -> None:
             assert watch.crossings  # they did mesh across versions
 
 
-def drain_spec(expression: str, timeout: int) -> dict[str, Any]:
+def drain_spec(expression: str, timeout: int, family: str = "ipv4") -> dict[str, Any]:
     return {
         "name": "mixapp", "namespace": "shop", "image": "x/mixapp:1", "replicas": 2,
         "release": {"flavour": "mix", "name": "mix_app"}, "preStopSleepSeconds": 1,
-        "terminationGracePeriodSeconds": 30, "cluster": {**FAST},
+        "terminationGracePeriodSeconds": 30, "cluster": {**FAST, "ipFamily": family},
         "shutdown": {"drain": {"rpc": expression, "timeoutSeconds": timeout}},
     }  # fmt: skip
 
 
-def test_drain_hook_runs_on_the_node_before_sigterm(netns_ok: None, mix_release: Path) -> None:
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_drain_hook_runs_on_the_node_before_sigterm(netns_ok: None, mix_release: Path, family: str) -> None:
+    """On IPv6 the release's rpc helper node must speak inet6_tcp too (RELEASE_REMOTE_VM_ARGS)."""
     marker = "beamkube-drain-ran"
-    app = rendered(drain_spec(f'require Logger; Logger.warning("{marker} on #{{node()}}")', 10))
+    app = rendered(drain_spec(f'require Logger; Logger.warning("{marker} on #{{node()}}")', 10, family))
     with running_cluster(app, mode="release", release_dir=mix_release) as cluster:
         pods = cluster.start_pods(app.pod_name(i) for i in range(2))
         cluster.wait_mesh(timeout=20)
