@@ -642,7 +642,13 @@ class AppSpec(Strict):
         return self
 
     @model_validator(mode="after")
-    def _shutdown_fits(self) -> AppSpec:
+    def _clustering_fits(self) -> AppSpec:
+        if self.cluster.discovery is Discovery.DNS and self.identity is Identity.STABLE:
+            # A records give IPs, but stable nodes are named <release>@<pod>.<headless>...: nothing would join.
+            raise FieldError(
+                ("cluster", "discovery"),
+                "dns connects <release>@<pod IP>, but identity stable names nodes by pod DNS name; use dnssrv",
+            )
         drain = self.shutdown.drain
         if drain is not None and drain.timeoutSeconds + self.preStopSleepSeconds >= self.terminationGracePeriodSeconds:
             raise FieldError(
