@@ -33,7 +33,8 @@ def test_drain_is_the_release_command_under_its_own_timeout(flavour: str, verb: 
     })  # fmt: skip
     command = _container(render(spec).objects)["lifecycle"]["preStop"]["exec"]["command"]
     assert command[:2] == ["/bin/sh", "-c"]
-    assert command[4:] == ["/app/bin/kv", verb, expression]  # positional: the shell never parses it
+    # Positional: the shell never parses it. relx's eval (erl_call -e) needs a form ending with a dot.
+    assert command[4:] == ["/app/bin/kv", verb, expression + ("." if flavour == "relx" else "")]
     assert re.fullmatch(r'timeout 25 "\$@"; sleep 5', command[2])
 
 

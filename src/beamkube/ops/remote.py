@@ -25,14 +25,13 @@ from beamkube.kube.config import Resolved, Target, resolve
 from beamkube.kube.exec import ExecResult, exec_command
 from beamkube.kube.resources import POD
 from beamkube.ops.common import Plan, load_plan
-from beamkube.render.beam import release_script
+from beamkube.render.beam import release_eval_args, release_script
 from beamkube.render.names import CONTAINER
 from beamkube.spec.model import AppSpec, Flavour
 
 
 def rpc_argv(spec: AppSpec, expression: str) -> list[str]:
-    verb = "eval" if spec.release.flavour is Flavour.RELX else "rpc"
-    return [release_script(spec), verb, expression]
+    return [release_script(spec), *release_eval_args(spec, expression)]
 
 
 def remote_argv(spec: AppSpec) -> list[str]:

@@ -333,6 +333,16 @@ def release_script(spec: AppSpec) -> str:
     return f"{spec.release.root}/bin/{spec.release_name}"
 
 
+def release_eval_args(spec: AppSpec, expression: str) -> list[str]:
+    """The script arguments that evaluate `expression` on the running node: `rpc EXPR` for mix and
+    Distillery (Elixir); `eval EXPRS.` for relx 3.19, which pipes it to `erl_call -e` (a form must end
+    with a dot: without one erl_call answers `{error, "Incomplete form (missing .<cr>)??"}` and exits 0)."""
+    if spec.release.flavour is Flavour.RELX:
+        text = expression.rstrip()
+        return ["eval", text if text.endswith(".") else text + "."]
+    return ["rpc", expression]
+
+
 def drain_pre_stop(spec: AppSpec) -> dict[str, Any] | None:
     """The preStop hook for `shutdown.drain`: the drain under `timeout`, then the usual preStop sleep, then
     the kubelet sends SIGTERM. One shell line with the command as positional arguments, so an expression
@@ -346,8 +356,7 @@ def drain_pre_stop(spec: AppSpec) -> dict[str, Any] | None:
         argv = list(drain.command)
     else:
         assert drain.rpc is not None
-        verb = "eval" if spec.release.flavour is Flavour.RELX else "rpc"
-        argv = [release_script(spec), verb, drain.rpc]
+        argv = [release_script(spec), *release_eval_args(spec, drain.rpc)]
     script = f'timeout {drain.timeoutSeconds} "$@"'
     if spec.preStopSleepSeconds:
         script += f"; sleep {spec.preStopSleepSeconds}"
