@@ -13,6 +13,7 @@ import contextlib
 import os
 import pty
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -24,9 +25,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cluster.conftest import FAST, rendered
+from tests.cluster.conftest import FAST, _unavailable, rendered
 from tests.support.apidouble import ApiFailure, Running, serve
-from tests.support.beam import Cluster, Pod, RenderedApp, running_cluster, wait_for
+from tests.support.beam import Cluster, Pod, RenderedApp, build_relx_release, running_cluster, wait_for
 from tests.support.endpoints import EndpointsController
 from tests.support.kubeapi import pod_object, pod_runner
 from tests.support.podexec import serve_exec
@@ -91,9 +92,9 @@ class Live:
 
 
 @contextlib.contextmanager
-def live_cluster(app: RenderedApp, tmp_path: Path, release: Path) -> Iterator[Live]:
+def live_cluster(app: RenderedApp, tmp_path: Path, release: Path, spec: dict[str, Any]) -> Iterator[Live]:
     spec_file = tmp_path / "beamkube.yaml"
-    spec_file.write_text(yaml.safe_dump(SPEC))
+    spec_file.write_text(yaml.safe_dump(spec))
     with serve(tmp_path, controller=False) as running, EndpointsController(running.api):
         running.api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": app.namespace}})
         for obj in app.objects:
@@ -117,7 +118,7 @@ def test_mesh_status_rpc_and_remote_on_a_healthy_then_partitioned_cluster(
     netns_ok: None, mix_release: Path, tmp_path: Path
 ) -> None:
     app = rendered(SPEC)
-    with live_cluster(app, tmp_path, mix_release) as live:
+    with live_cluster(app, tmp_path, mix_release, SPEC) as live:
         cluster = live.cluster
         pods = cluster.start_pods(app.pod_name(i) for i in range(3))
         cluster.wait_mesh(timeout=30)
@@ -152,3 +153,31 @@ def test_mesh_status_rpc_and_remote_on_a_healthy_then_partitioned_cluster(
         assert "SPLIT into 2 partitions" in split.stdout
         assert f"{{{cut.node}}}" in split.stdout
         print(healthy.stdout, split.stdout, sep="\n")
+
+
+RELX: dict[str, Any] = {
+    "name": "rebarapp", "namespace": "shop", "image": "x/rebarapp:1", "replicas": 3,
+    "release": {"flavour": "relx", "name": "rebar_app"}, "cluster": {**FAST},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def relx_release(netns_ok: None) -> Path:
+    if shutil.which("rebar3") is None:
+        _unavailable("rebar3 is not installed (scripts/install-system)")
+    return build_relx_release()
+
+
+def test_relx_release_mesh_status_and_eval(netns_ok: None, relx_release: Path, tmp_path: Path) -> None:
+    """relx 3.19: `bin/<rel> foreground` boots from the rendered vm.args.src; `eval` (erl_call -e) answers
+    the mesh probe and `beamkube rpc` with Erlang forms."""
+    app = rendered(RELX)
+    with live_cluster(app, tmp_path, relx_release, RELX) as live:
+        pods = live.cluster.start_pods(app.pod_name(i) for i in range(3))
+        live.cluster.wait_mesh(timeout=30)
+        spec = str(live.spec_file)
+        healthy = live.beamkube("status", spec, "--mesh")
+        assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+        assert "whole: 3 nodes, one partition" in healthy.stdout
+        answer = live.beamkube("rpc", "length(nodes())", "--pod", pods[0].name, "-f", spec)
+        assert (answer.returncode, answer.stdout.strip()) == (0, "2"), answer.stdout + answer.stderr

@@ -41,6 +41,7 @@ from tests.support.netns import GATEWAY_V4, GATEWAY_V6, NETNS_ETC, PodNet, PodNe
 
 REPO = Path(__file__).resolve().parents[2]
 MIX_FIXTURE = REPO / "tests" / "fixtures" / "projects" / "mix_app"
+RELX_FIXTURE = REPO / "tests" / "fixtures" / "projects" / "rebar_app"
 CACHE_ROOT = Path(os.environ.get("BEAMKUBE_TEST_CACHE", "/var/tmp/beamkube-test-cache"))
 # What the image would put in the environment before the container's env (the kubelet merges them).
 IMAGE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
@@ -259,13 +260,22 @@ def _tree_hash(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def build_mix_release(project: Path = MIX_FIXTURE) -> Path:
+def build_relx_release(project: Path = RELX_FIXTURE) -> Path:
+    """`rebar3 release` (relx) of the fixture, once per content hash, like `build_mix_release`."""
+    return build_mix_release(project, ["rebar3", "release"], ("default", "rel"))
+
+
+def build_mix_release(
+    project: Path = MIX_FIXTURE,
+    command: Sequence[str] = ("mix", "release", "--overwrite", "--quiet"),
+    output: tuple[str, str] = ("prod", "rel"),
+) -> Path:
     """`MIX_ENV=prod mix release` of the fixture, once per content hash (a file lock serialises parallel
     runs; the result is moved into place atomically). Returns the release root (`bin/<name>` inside)."""
     CACHE_ROOT.mkdir(parents=True, exist_ok=True)
     key = _tree_hash(project)
     target = CACHE_ROOT / f"{project.name}-{key}"
-    release = target / "_build" / "prod" / "rel" / project.name
+    release = target / "_build" / output[0] / output[1] / project.name
     if (release / "bin" / project.name).exists():
         return release
     with open(CACHE_ROOT / f"{project.name}.lock", "w") as lock:
@@ -275,13 +285,10 @@ def build_mix_release(project: Path = MIX_FIXTURE) -> Path:
         work = Path(tempfile.mkdtemp(prefix=f"{project.name}-", dir=CACHE_ROOT))
         shutil.copytree(project, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("_build", "deps"))
         env = {**os.environ, "MIX_ENV": "prod", "HOME": str(work), "MIX_HOME": str(work / ".mix")}
-        result = subprocess.run(
-            ["mix", "release", "--overwrite", "--quiet"], cwd=work, env=env, capture_output=True, text=True,
-            timeout=300,
-        )
+        result = subprocess.run(list(command), cwd=work, env=env, capture_output=True, text=True, timeout=300)
         if result.returncode != 0:
             shutil.rmtree(work, ignore_errors=True)
-            raise LaunchError(f"mix release failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
+            raise LaunchError(f"{' '.join(command)} failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
         shutil.rmtree(target, ignore_errors=True)
         work.rename(target)
     return release
