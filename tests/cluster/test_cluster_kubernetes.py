@@ -48,7 +48,9 @@ class ApiCluster:
 
 
 @contextlib.contextmanager
-def api_cluster(app: RenderedApp, tmp_path: Path, family: str = "ipv4") -> Iterator[ApiCluster]:
+def api_cluster(
+    app: RenderedApp, tmp_path: Path, family: str = "ipv4", *, dns_headless: bool = False
+) -> Iterator[ApiCluster]:
     namespace = app.namespace
     with serve(tmp_path, controller=False) as running, EndpointsController(running.api) as controller:
         running.api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
@@ -69,7 +71,7 @@ def api_cluster(app: RenderedApp, tmp_path: Path, family: str = "ipv4") -> Itera
             cluster = Cluster(
                 app, network, cookie="c" + secrets.token_urlsafe(24), service_env=bridge.env(family),
                 extra_dirs={SERVICE_ACCOUNT_DIR: service_account_files(bridge.tls, namespace)},
-                pod_hook=mirror, dns_headless=False,
+                pod_hook=mirror, dns_headless=dns_headless,
             )  # fmt: skip
             with cluster:
                 yield ApiCluster(cluster, running, controller)
@@ -98,3 +100,17 @@ def test_pods_mesh_from_endpoint_slices_and_a_replaced_pod_rejoins(
         healed = cluster.wait_mesh(timeout=30)
         assert new.node in cluster.nodes
         print(f"{kind}: meshed in {took:.2f} s, replaced pod rejoined in {healed:.2f} s")
+
+
+def test_api_refusing_the_service_account_falls_back_to_dns(netns_ok: None, tmp_path: Path) -> None:
+    """A 403 (the Role not applied yet, RBAC misconfigured) is what libcluster answers by disconnecting
+    everyone; the rendered loop keeps clustering through the headless Service's DNS instead."""
+    app = rendered(SPECS["deployment"])
+    with api_cluster(app, tmp_path, dns_headless=True) as env:
+        env.api.api.fail(403, "GET", "endpointslices", times=10_000, reason="Forbidden",
+                         message='endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:chat:chat"'
+                                 ' cannot list resource "endpointslices"')  # fmt: skip
+        env.cluster.start_pods(app.pod_name(i) for i in range(3))
+        env.cluster.wait_mesh(timeout=20)
+        refused = [r for r in env.api.api.log if r.plural == "endpointslices" and r.status == 403]
+        assert refused  # the loop did ask the API first
