@@ -9,21 +9,13 @@ The cluster DNS answers nothing for the headless Service here, so the mesh can o
 
 from __future__ import annotations
 
-import contextlib
-import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.cluster.conftest import FAST, rendered
-from tests.support.apidouble import ApiFailure, Running, serve
-from tests.support.beam import Cluster, Pod, RenderedApp
-from tests.support.endpoints import EndpointsController
-from tests.support.kubeapi import SERVICE_ACCOUNT_DIR, ApiBridge, pod_object, service_account_files
-from tests.support.netns import PodNetwork
+from tests.support.kubeapi import api_cluster
 
 pytestmark = [pytest.mark.erlang, pytest.mark.netns, pytest.mark.timeout(90)]
 
@@ -35,46 +27,6 @@ SPECS: dict[str, dict[str, Any]] = {
     "deployment-ipv6": {"name": "chat", "namespace": "chat", "image": "x/chat:1", "replicas": 3,
                         "cluster": {**FAST, "discovery": "kubernetes", "ipFamily": "ipv6"}},
 }  # fmt: skip
-
-
-@dataclass
-class ApiCluster:
-    cluster: Cluster
-    api: Running
-    controller: EndpointsController
-
-    def slice_reads(self) -> int:
-        return sum(1 for r in self.api.api.log if r.plural == "endpointslices" and r.method == "GET")
-
-
-@contextlib.contextmanager
-def api_cluster(
-    app: RenderedApp, tmp_path: Path, family: str = "ipv4", *, dns_headless: bool = False
-) -> Iterator[ApiCluster]:
-    namespace = app.namespace
-    with serve(tmp_path, controller=False) as running, EndpointsController(running.api) as controller:
-        running.api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-        for obj in app.objects:
-            if obj["kind"] == "Service":
-                running.api.put(obj)
-        store = running.api.store
-
-        def mirror(pod: Pod, alive: bool) -> None:
-            if alive:
-                running.api.put(pod_object(app, pod.name, pod.net.ip_for(family)))
-            else:
-                with contextlib.suppress(ApiFailure):
-                    store.delete(store.rdef("", "pods"), namespace, pod.name)
-
-        search = [f"{namespace}.svc.{app.cluster_domain}", f"svc.{app.cluster_domain}", app.cluster_domain]
-        with PodNetwork(search=search) as network, ApiBridge(network, running.url, tmp_path / "api-tls") as bridge:
-            cluster = Cluster(
-                app, network, cookie="c" + secrets.token_urlsafe(24), service_env=bridge.env(family),
-                extra_dirs={SERVICE_ACCOUNT_DIR: service_account_files(bridge.tls, namespace)},
-                pod_hook=mirror, dns_headless=dns_headless,
-            )  # fmt: skip
-            with cluster:
-                yield ApiCluster(cluster, running, controller)
 
 
 @pytest.mark.parametrize("kind", ["deployment", "statefulset", "deployment-ipv6"])

@@ -8,23 +8,31 @@ Role: test support with network I/O (sockets in the test's switch namespace and 
   upstream sockets are made in the test process's own namespace.
 - `service_account_files` is what the kubelet mounts at /var/run/secrets/kubernetes.io/serviceaccount.
 - `pod_object` is the Pod a workload controller + scheduler + kubelet would leave in the API for one
-  network-namespace pod (template labels, StatefulSet hostname/subdomain, status.podIP, Ready).
+  network-namespace pod (template labels, StatefulSet hostname/subdomain, status.podIP, Ready);
+- `api_cluster` puts it together: the double with the endpoints controller, the rendered Services, the
+  bridge, and a `Cluster` whose pods are mirrored into the double and get the kubelet's API env and
+  service-account files.
 Not modelled: authentication and RBAC (the double accepts any bearer token; the Role is checked in unit
 tests), API priority and fairness, HTTP/2.
 """
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import select
 import socket
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from tests.support.beam import Cluster, RenderedApp, make_tls_secret
+from tests.support.apidouble import ApiFailure, Running, serve
+from tests.support.beam import Cluster, Pod, RenderedApp, make_tls_secret
+from tests.support.endpoints import EndpointsController
 from tests.support.netns import GATEWAY_V4, GATEWAY_V6, PodNetwork, in_namespace
 from tests.support.podexec import Runner, Started, spawn
 
@@ -141,3 +149,44 @@ def pod_object(app: RenderedApp, name: str, ip: str) -> dict[str, Any]:
         "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],
                    "conditions": [{"type": "Ready", "status": "True"}]},
     }
+
+
+@dataclass
+class ApiCluster:
+    cluster: Cluster
+    api: Running
+    controller: EndpointsController
+
+    def slice_reads(self) -> int:
+        return sum(1 for r in self.api.api.log if r.plural == "endpointslices" and r.method == "GET")
+
+
+@contextlib.contextmanager
+def api_cluster(
+    app: RenderedApp, tmp_path: Path, family: str = "ipv4", *, dns_headless: bool = False
+) -> Iterator[ApiCluster]:
+    namespace = app.namespace
+    with serve(tmp_path, controller=False) as running, EndpointsController(running.api) as controller:
+        running.api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        for obj in app.objects:
+            if obj["kind"] == "Service":
+                running.api.put(obj)
+        store = running.api.store
+
+        def mirror(pod: Pod, alive: bool) -> None:
+            if alive:
+                running.api.put(pod_object(app, pod.name, pod.net.ip_for(family)))
+            else:
+                with contextlib.suppress(ApiFailure):
+                    store.delete(store.rdef("", "pods"), namespace, pod.name)
+
+        search = [f"{namespace}.svc.{app.cluster_domain}", f"svc.{app.cluster_domain}", app.cluster_domain]
+        bridge_dir = tmp_path / "api-tls"
+        with PodNetwork(search=search) as network, ApiBridge(network, running.url, bridge_dir) as bridge:
+            cluster = Cluster(
+                app, network, cookie="c" + secrets.token_urlsafe(24), service_env=bridge.env(family),
+                extra_dirs={SERVICE_ACCOUNT_DIR: service_account_files(bridge.tls, namespace)},
+                pod_hook=mirror, dns_headless=dns_headless,
+            )  # fmt: skip
+            with cluster:
+                yield ApiCluster(cluster, running, controller)
