@@ -10,6 +10,7 @@ The answers come from the BEAM itself (`node()`, `Node.list()` through the relea
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pty
 import select
@@ -152,6 +153,10 @@ def test_mesh_status_rpc_and_remote_on_a_healthy_then_partitioned_cluster(
         assert split.returncode == 1, split.stdout + split.stderr
         assert "SPLIT into 2 partitions" in split.stdout
         assert f"{{{cut.node}}}" in split.stdout
+        as_json = live.beamkube("status", spec, "--mesh", "-o", "json")
+        doc = json.loads(as_json.stdout)
+        assert (as_json.returncode, doc["split"]) == (1, True)
+        assert sorted(map(sorted, doc["partitions"])) == sorted([sorted(others), [cut.node]])
         print(healthy.stdout, split.stdout, sep="\n")
 
 

@@ -118,7 +118,8 @@ def status_command(
     if mesh:  # beamkube.ops.mesh: membership matrix, partitions, nodes not in DNS
         from beamkube.ops.mesh import mesh_status
 
-        raise typer.Exit(mesh_status(spec_path, kubeconfig, context, namespace, _out))
+        as_json = output is StatusFormat.json
+        raise typer.Exit(mesh_status(spec_path, kubeconfig, context, namespace, _out, as_json=as_json))
 
     from beamkube.ops.status import collect, format_table
 

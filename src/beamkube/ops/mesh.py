@@ -72,6 +72,23 @@ class MeshReport:
     def exit_code(self) -> int:
         return 1 if self.split or self.unreachable else 0
 
+    def document(self) -> dict[str, Any]:
+        """The report as JSON-ready data (`status --mesh -o json`)."""
+        nodes = []
+        for v in self.views:
+            item: dict[str, Any] = {"pod": v.pod, "node": v.node, "peers": None if v.peers is None else sorted(v.peers)}
+            if v.error:
+                item["error"] = v.error
+            nodes.append(item)
+        return {
+            "nodes": nodes,
+            "partitions": self.partitions,
+            "split": self.split,
+            "notInDns": self.not_in_dns,
+            "foreign": self.foreign,
+            "unreachable": self.unreachable,
+        }
+
 
 def analyse(views: list[PodView], dns_hosts: set[str]) -> MeshReport:
     """The partitions and anomalies of `views` (pure)."""
@@ -172,8 +189,8 @@ async def collect(session: Session) -> MeshReport:
 
 
 def mesh_status(spec_path: Path, kubeconfig: Path | None, context: str | None, namespace: str | None,
-                write: Callable[[str], None]) -> int:  # fmt: skip
-    """The `status --mesh` command body: print the report, return the exit code."""
+                write: Callable[[str], None], *, as_json: bool = False) -> int:  # fmt: skip
+    """The `status --mesh` command body: print the report (table or JSON), return the exit code."""
     session = open_session(spec_path, kubeconfig, context, namespace)
 
     async def main() -> MeshReport:
@@ -181,5 +198,10 @@ def mesh_status(spec_path: Path, kubeconfig: Path | None, context: str | None, n
             return await collect(session)
 
     report = asyncio.run(main())
-    write(format_report(report))
+    if as_json:
+        import json
+
+        write(json.dumps(report.document(), indent=2, sort_keys=True))
+    else:
+        write(format_report(report))
     return report.exit_code
