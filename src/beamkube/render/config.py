@@ -14,8 +14,11 @@ from beamkube.render.names import Names, metadata
 from beamkube.spec.model import AppSpec
 
 
-def beam_config_map(spec: AppSpec, names: Names) -> dict[str, Any]:
+def beam_config_map(spec: AppSpec, names: Names, more_vm_args: dict[str, str] | None = None) -> dict[str, Any]:
+    """vm.args (and the TLS options); `more_vm_args` adds keys for processes (`<process>.<file>`) and Jobs with
+    their own resources (`job-<name>.<file>`), whose +S and busy-wait flags follow their own CPU limit."""
     data = {VM_ARGS_FILE[spec.release.flavour]: vm_args(spec, names)}
+    data.update(more_vm_args or {})
     tls = ssl_dist_conf(spec)
     if tls is not None:
         data[SSL_DIST_CONF] = tls
