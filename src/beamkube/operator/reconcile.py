@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from beamkube.errors import SpecError
-from beamkube.kube.apply import ensure_cookie_secret, prune
+from beamkube.kube.apply import ensure_cookie_secret, prune, set_initial_replicas
 from beamkube.kube.client import KubeClient
 from beamkube.kube.errors import KubeError
 from beamkube.kube.resources import ResourceType, prunable_types, register, resource_of
@@ -203,7 +203,11 @@ class Reconciler:
             return live
         outcome.writes += 1
         # force: the operator is the controller of its children; hand edits are reverted like any drift.
-        return await self.client.apply(obj, force=True)
+        applied = await self.client.apply(obj, force=True)
+        if live is None and (started := await set_initial_replicas(self.client, obj)) is not None:
+            outcome.writes += 1
+            return started
+        return applied
 
     async def _ensure_cookie(self, spec: AppSpec, outcome: Outcome) -> None:
         """The cookie Secret, created once with random bytes by the helper `deploy` uses (never rewritten)."""

@@ -99,3 +99,13 @@ def _finish(kind: str, spec: AppSpec, names: Names, body: dict[str, Any]) -> dic
     if first is not None:
         meta = {"annotations": {INITIAL_REPLICAS: str(first)}, **meta}
     return {"apiVersion": "apps/v1", "kind": kind, "metadata": meta, "spec": body}
+
+
+def initial_replicas_patch(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """For a just-created autoscaled workload: the merge patch that sets its first replica count. Sent as an
+    update (not an apply) so the apply field manager never owns `replicas` and later applies, which omit it,
+    neither reset it nor fight the HPA."""
+    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(INITIAL_REPLICAS)
+    if obj.get("kind") not in ("Deployment", "StatefulSet") or value is None or not str(value).isdigit():
+        return None
+    return {"spec": {"replicas": int(value)}}
