@@ -73,6 +73,11 @@ def json_patch(obj: dict[str, Any], operations: list[dict[str, Any]], loc: Loc) 
     for index, operation in enumerate(operations):
         try:
             result = jsonpatch.JsonPatch([operation]).apply(doc)
+        except jsonpatch.JsonPatchTestFailed:
+            actual = jsonpointer.resolve_pointer(doc, str(operation.get("path")), None)
+            raise OverrideError(
+                (*loc, index), f"test {operation.get('path')}: the value is {actual!r}, not {operation.get('value')!r}"
+            ) from None
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
             raise OverrideError(
                 (*loc, index), f"{operation.get('op', '?')} {operation.get('path', '?')}: {exc}"
