@@ -74,13 +74,12 @@ def merge_keys(version: str) -> dict[str, dict[str, str | None]]:
 
 def module_text(version: str) -> str:
     lines = [
-        '"""Strategic-merge list keys per kind, generated from the upstream OpenAPI schemas of Kubernetes '
-        f"{version}",
+        f'"""Strategic-merge list keys per kind, generated from the upstream OpenAPI schemas of Kubernetes {version}',
         "(as bundled by kubernetes-validate) by `python -m tests.render.merge_keys_source`.",
         "",
         "Role: data only. A list field listed here is merged item by item on its merge key (None: a list of",
         "scalars, merged as a set); every other list is replaced, as `kubectl patch --type strategic` does.",
-        'Do not edit by hand: regenerate, and tests/render/test_overrides.py checks it matches the schemas.',
+        "Do not edit by hand: regenerate, and tests/render/test_overrides.py checks it matches the schemas.",
         '"""',
         "",
         "MERGE_KEYS: dict[str, dict[str, str | None]] = {",
