@@ -178,6 +178,7 @@ def _processes(spec: AppSpec) -> None:
     if spec.web is None and web_processes:
         raise FieldError(("processes", web_processes[0], "web"), "serves web, but the top-level web is null")
     for name, process in spec.processes.items():
+        _process_budget(spec, name)
         if serves_web(name, process.web) or process.probes is not None:
             continue
         for probe_name in ("readiness", "liveness", "startup"):
@@ -206,3 +207,26 @@ def _overrides(spec: AppSpec) -> None:
     from beamkube.render.overrides import apply_overrides
 
     apply_overrides(spec, render(spec, overrides=False).objects)
+
+
+def _process_budget(spec: AppSpec, name: str) -> None:
+    """The top-level rules on budgets and autoscalers, for a process's own replicas/autoscaler/budget."""
+    process = spec.processes[name]
+    scaling = spec.autoscaling if process.autoscaling is None else (process.autoscaling or None)
+    budget = spec.disruption if process.disruption is None else (process.disruption or None)
+    replicas = spec.replicas if process.replicas is None else process.replicas
+    floor = scaling.min if scaling is not None else replicas
+    minimum = budget.minAvailable if budget is not None else None
+    if floor > 0 and (minimum == "100%" or (isinstance(minimum, int) and minimum >= floor)):
+        where: tuple[str | int, ...] = (
+            ("processes", name, "disruption", "minAvailable") if process.disruption else ("disruption", "minAvailable")
+        )
+        raise FieldError(
+            where,
+            f"{minimum} leaves no pod of process {name!r} ({floor}) evictable (node drains would hang); "
+            "use a lower value",
+        )
+    if scaling is not None and scaling.cpu is not None and spec.vpa is not None and spec.vpa.updateMode != "Off":
+        raise FieldError(
+            ("vpa", "updateMode"), f"must be Off while process {name!r} autoscales on cpu (they would fight)"
+        )
