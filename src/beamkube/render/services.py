@@ -56,14 +56,15 @@ def ingress(spec: AppSpec, names: Names) -> dict[str, Any] | None:
     body: dict[str, Any] = {}
     if rule.className is not None:
         body["ingressClassName"] = rule.className
-    backend = {"service": {"name": names.web_service, "port": {"name": "http"}}}
     hosts: dict[str, list[str]] = {rule.host: [rule.path]}
     for extra in rule.extraHosts:
-        hosts.setdefault(extra.host, []).extend(p for p in extra.paths if p not in hosts.get(extra.host, []))
+        hosts.setdefault(extra.host, []).extend(extra.paths)  # the spec refuses a host and path routed twice
     body["rules"] = [
         {
             "host": host,
-            "http": {"paths": [{"backend": backend, "path": path, "pathType": rule.pathType} for path in paths]},
+            "http": {
+                "paths": [{"backend": _backend(names), "path": path, "pathType": rule.pathType} for path in paths]
+            },
         }
         for host, paths in hosts.items()
     ]
@@ -82,3 +83,8 @@ def ingress(spec: AppSpec, names: Names) -> dict[str, Any] | None:
         meta["annotations"] = dict(sorted({**meta.get("annotations", {}), **issuer}.items()))
         meta = {"annotations": meta.pop("annotations"), **meta}
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta, "spec": body}
+
+
+def _backend(names: Names) -> dict[str, Any]:
+    """A fresh dict per path: shared ones would be dumped as YAML anchors and aliases."""
+    return {"service": {"name": names.web_service, "port": {"name": "http"}}}
