@@ -11,8 +11,6 @@ from beamkube.render.names import Names
 from beamkube.render.workload import initial_replicas
 from beamkube.spec.model import AppSpec, Flavour
 
-PHOENIX_PORT = 4000
-
 
 def replica_notes(views: list[tuple[AppSpec, Names]]) -> list[str]:
     """One note per autoscaled workload: the HPA owns `replicas`; the first apply starts max(replicas, min)."""
@@ -36,16 +34,24 @@ def render_warnings(spec: AppSpec, kube_version: tuple[int, int]) -> list[str]:
             f"sidecars are plain containers before Kubernetes {NATIVE_SIDECARS[0]}.{NATIVE_SIDECARS[1]} "
             "(they may stop before the BEAM node drains) and Jobs run without them; target a newer --kube-version"
         )
-    if (
-        spec.web is not None
-        and spec.web.port == PHOENIX_PORT
-        and spec.release.flavour is Flavour.MIX
-        and "PHX_SERVER" not in spec.env
-        and not spec.envFrom
-    ):
+    if _looks_like_phoenix_without_server(spec):
         warnings.append(
-            "web.port is Phoenix's 4000 but env has no PHX_SERVER: a Phoenix release started with `bin/<app> start` "
-            'serves no HTTP without it (phx.gen.release\'s bin/server sets it); add env PHX_SERVER: "true" '
-            "if this is a Phoenix app"
+            "this looks like a Phoenix release (PHX_HOST / SECRET_KEY_BASE) but env has no PHX_SERVER: "
+            "`bin/<app> start` then serves no HTTP (phx.gen.release's runtime.exs starts the endpoint only "
+            'with it); add env PHX_SERVER: "true", or start rel/overlays/bin/server as the command'
         )
     return warnings
+
+
+def _looks_like_phoenix_without_server(spec: AppSpec) -> bool:
+    names = set(spec.env) | {item.name for item in spec.secretEnv}
+    phoenix = any(name.startswith("PHX_") for name in names) or "SECRET_KEY_BASE" in names
+    command = spec.release.command or []
+    via_server_script = bool(command) and command[-1].endswith("/bin/server")
+    return (
+        spec.web is not None
+        and spec.release.flavour is Flavour.MIX
+        and phoenix
+        and "PHX_SERVER" not in names
+        and not via_server_script
+    )
