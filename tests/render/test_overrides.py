@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from beamkube.audit import Severity, audit_objects
 from beamkube.render import render
@@ -206,3 +208,75 @@ def test_override_for_another_kube_version_is_still_one_line() -> None:
 def test_directives_beyond_delete_and_replace_are_refused() -> None:
     with pytest.raises(OverrideError):
         strategic_merge({"a": {"b": 1}}, {"a": {"$retainKeys": ["b"]}}, {}, ("overrides", 0, "patch"))
+
+
+_env_item = st.fixed_dictionaries(
+    {"name": st.sampled_from(["LOG_LEVEL", "POOL_SIZE", "HOME", "PHX_HOST"]), "value": st.text("abc123", max_size=4)}
+)
+_container_patch = st.fixed_dictionaries(
+    {"name": st.sampled_from(["beam", "cloud-sql-proxy", "shipper"])},
+    optional={
+        "env": st.lists(_env_item, max_size=3, unique_by=lambda e: e["name"]),
+        "image": st.sampled_from(["other:1", "mirror.example.com/shop:2"]),
+        "resources": st.fixed_dictionaries(
+            {"limits": st.fixed_dictionaries({"memory": st.sampled_from(["1Gi", "3Gi"])})}
+        ),
+        "ports": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "containerPort": st.sampled_from([4000, 8443, 9568]),
+                    "name": st.sampled_from(["http", "https", "prom"]),
+                }
+            ),
+            max_size=2,
+            unique_by=lambda p: p["containerPort"],
+        ),
+        "volumeMounts": st.lists(
+            st.fixed_dictionaries(
+                {"mountPath": st.sampled_from(["/tmp", "/cache"]), "name": st.sampled_from(["tmp", "cache"])}
+            ),
+            max_size=2,
+            unique_by=lambda m: m["mountPath"],
+        ),
+        "args": st.lists(st.sampled_from(["-v", "--port=5433"]), max_size=2),
+    },
+)
+_pod_patch = st.fixed_dictionaries(
+    {},
+    optional={
+        "containers": st.lists(_container_patch, min_size=1, max_size=2, unique_by=lambda c: c["name"]),
+        "volumes": st.lists(
+            st.one_of(
+                st.just({"name": "saml-keys", "$patch": "delete"}),
+                st.just({"name": "cache", "emptyDir": {}}),
+                st.just({"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}),
+            ),
+            max_size=2,
+            unique_by=lambda v: v["name"],
+        ),
+        "tolerations": st.lists(st.just({"operator": "Exists"}), max_size=1),
+        "imagePullSecrets": st.lists(
+            st.fixed_dictionaries({"name": st.sampled_from(["mirror", "artifact-registry"])}),
+            max_size=2,
+            unique_by=lambda s: s["name"],
+        ),
+        "nodeSelector": st.dictionaries(
+            st.sampled_from(["pool", "cloud.google.com/gke-nodepool"]), st.one_of(st.none(), st.just("x")), max_size=2
+        ),
+        "priorityClassName": st.one_of(st.none(), st.just("high")),
+    },
+)
+_patches = st.fixed_dictionaries(
+    {"spec": st.fixed_dictionaries({"template": st.fixed_dictionaries({"spec": _pod_patch})})}
+)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(patch=_patches)
+def test_property_strategic_merge_agrees_with_kubectl(patch: dict[str, Any], tmp_path: Path) -> None:
+    """Random patches over the production example's Deployment: the same object as kubectl's (list order
+    of merged lists aside, see the module docstring of beamkube.render.overrides)."""
+    obj = _deployment()
+    keys = MERGE_KEYS["Deployment"]
+    ours = strategic_merge(copy.deepcopy(obj), copy.deepcopy(patch), keys, ("overrides", 0, "patch"))
+    assert _normalised(ours, "", keys) == _normalised(_kubectl_patch(obj, patch, tmp_path), "", keys)
