@@ -21,6 +21,7 @@ if str(ROOT) not in sys.path:  # `tests.support` lives at the repository root
 from beamkube.render import render  # noqa: E402
 from beamkube.spec.model import AppSpec  # noqa: E402
 from tests.support.beam import RenderedApp, build_mix_release  # noqa: E402
+from tests.support.ci import in_ci  # noqa: E402
 
 # Fast clocks for tests: discovery every 500 ms (the spec's minimum) and net_ticktime 2 s, so a vanished
 # pod is noticed in ~2 s instead of the production default's 10 s.
@@ -50,7 +51,7 @@ def rendered(overrides: dict[str, Any]) -> RenderedApp:
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
+    if in_ci():
         pytest.fail(f"CI must run the cluster tests: {reason}")
     pytest.skip(reason)
 

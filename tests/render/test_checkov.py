@@ -19,6 +19,7 @@ import pytest
 from beamkube.output import write_objects
 from beamkube.render import render
 from beamkube.spec.model import AppSpec
+from tests.support.ci import in_ci
 
 from .examples import EXAMPLES, example_spec
 
@@ -38,7 +39,7 @@ ALLOWED: dict[str, set[str] | None] = {
 
 def _checkov_results(directory: Path) -> list[dict[str, Any]]:
     if not CHECKOV.exists():
-        if os.environ.get("CI") == "true":
+        if in_ci():
             pytest.fail(f"{CHECKOV} is missing: run scripts/install --with-tools")
         pytest.skip("checkov not installed (scripts/install --with-tools)")
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}

@@ -29,6 +29,7 @@ from beamkube.scaffold.spec_file import spec_yaml
 from beamkube.spec import load_spec_text
 from beamkube.spec.model import AppSpec
 from tests.support.beam import PodFacts, resolve_env
+from tests.support.ci import in_ci
 from tests.support.releases import FIXTURES, PodRun, build_release, rendered_container, run_pod
 
 pytestmark = [pytest.mark.erlang, pytest.mark.netns, pytest.mark.slow]
@@ -42,7 +43,7 @@ def require_machine() -> None:
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     problem = "needs root" if os.geteuid() != 0 else (f"missing {', '.join(missing)}" if missing else "")
     if problem:
-        if os.environ.get("CI") == "true":
+        if in_ci():
             pytest.fail(f"release boot tests {problem} (scripts/install-system installs the toolchain)")
         pytest.skip(problem)
 
