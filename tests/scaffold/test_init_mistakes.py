@@ -17,6 +17,7 @@ import pytest
 
 from tests.scaffold.helpers import beamkube, copy_fixture
 from tests.support.beam import build_mix_release
+from tests.support.ci import in_ci
 
 
 def _init_warnings(project: Path) -> list[str]:
@@ -92,7 +93,7 @@ def test_a_real_release_lets_env_sh_override_the_pod_env(tmp_path: Path) -> None
     """mix's start script sources rel/env.sh.eex after the environment it was given: the pod's RELEASE_NODE
     loses, which is why `init` warns."""
     if shutil.which("mix") is None:
-        if os.environ.get("CI") not in (None, "", "0", "false"):
+        if in_ci():
             pytest.fail("mix is needed (scripts/install-system)")
         pytest.skip("mix is not installed")
     project = copy_fixture("mix_app", tmp_path)
