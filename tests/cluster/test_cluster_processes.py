@@ -24,6 +24,7 @@ from tests.support.beam import Cluster, LaunchError, Pod, RenderedApp, running_c
 
 pytestmark = [pytest.mark.erlang, pytest.mark.netns, pytest.mark.timeout(90)]
 
+SPECS: dict[str, dict[str, Any]] = {}
 SPEC: dict[str, Any] = {
     "name": "shop",
     "namespace": "shop",
@@ -36,6 +37,13 @@ SPEC: dict[str, Any] = {
         "worker": {"env": {"ROLE": "worker", "PHX_SERVER": "false"}, "probes": {}, "replicas": 2},
     },
 }
+
+SPECS["dns"] = SPEC
+# StatefulSets (pod DNS names, SRV records of the one headless Service): `shop-web-0` and `shop-worker-0`.
+SPECS["dnssrv"] = {**SPEC, "identity": "stable", "web": None, "processes": {
+    "web": {"env": {"ROLE": "web"}, "web": False, "probes": {}},
+    "worker": {"env": {"ROLE": "worker", "PHX_SERVER": "false"}, "probes": {}, "replicas": 2},
+}}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,27 +81,34 @@ class ProcessCluster:
         self.apps = apps
         self._lock = threading.Lock()
         self.process_of: dict[str, str] = {}
+        self.ordinals: dict[str, int] = {}
 
-    def start(self, process: str, count: int = 1) -> list[Pod]:
+    def start(self, process: str, count: int = 1, ordinal: int | None = None) -> list[Pod]:
+        """Start `count` pods of `process` (StatefulSet pods take the next ordinals, or `ordinal`)."""
         pods = []
         for _ in range(count):
             with self._lock:  # `Cluster.start_pod` reads `cluster.app`: point it at this process's
+                if ordinal is None:
+                    index = self.ordinals.get(process, 0)
+                    self.ordinals[process] = index + 1
+                else:
+                    index = ordinal
                 self.cluster.app = self.apps[process]
-                name = self.apps[process].pod_name(0)
+                name = self.apps[process].pod_name(index)
                 pods.append(self.cluster.start_pod(name))
                 self.process_of[name] = process
         return pods
 
 
-def _apps() -> dict[str, ProcessApp]:
-    spec = AppSpec.model_validate(SPEC)
+def _apps(kind: str = "dns") -> dict[str, ProcessApp]:
+    spec = AppSpec.model_validate(SPECS[kind])
     objects = render(spec).objects
     return {name: ProcessApp(objects, spec.clusterDomain, name) for name in spec.processes}
 
 
-@pytest.fixture
-def processes(netns_ok: None) -> Iterator[ProcessCluster]:
-    apps = _apps()
+@pytest.fixture(params=sorted(SPECS))
+def processes(request: pytest.FixtureRequest, netns_ok: None) -> Iterator[ProcessCluster]:
+    apps = _apps(request.param)
     with running_cluster(apps["web"]) as cluster:
         yield ProcessCluster(cluster, apps)
 
@@ -126,6 +141,12 @@ def test_web_and_worker_pods_form_one_mesh_and_a_replaced_worker_rejoins(process
     assert {p.env["PHX_SERVER"] for p in workers} == {"false"} and {p.env["PHX_SERVER"] for p in web} == {"true"}
     victim = workers[0]
     cluster.kill(victim.name)  # a node failure: no goodbye to the peers
+    if cluster.app.workload["kind"] == "StatefulSet":  # recreated under its name, with a new IP
+        replacement = processes.start("worker", ordinal=0)[0]
+        assert replacement.node == victim.node and replacement.net.ipv4 != victim.net.ipv4
+        cluster.wait_mesh(timeout=20)
+        assert len(cluster.nodes) == 4
+        return
     replacement = processes.start("worker")[0]  # the ReplicaSet makes a new pod: new name, new IP
     assert replacement.node != victim.node
     cluster.wait_mesh(timeout=20)
