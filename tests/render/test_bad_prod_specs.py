@@ -44,6 +44,16 @@ CASES: list[tuple[str, str, str]] = [
         "beamkube.yaml:7: sidecars[0].probes.readiness: needs an explicit port number (the sidecar's own port)",
     ),
     (
+        "sidecar-port-is-dist",
+        HEAD + "sidecars:\n  - name: proxy\n    image: x:1\n    ports: [{name: admin, containerPort: 9000}]\n",
+        "beamkube.yaml:6: sidecars[0].ports[0].containerPort: 9000 is already cluster.distPort in this pod",
+    ),
+    (
+        "sidecar-port-name-http",
+        HEAD + "sidecars:\n  - name: proxy\n    image: x:1\n    ports: [{name: http, containerPort: 8081}]\n",
+        "beamkube.yaml:6: sidecars[0].ports[0].name: 'http' is already a port name in this pod",
+    ),
+    (
         "init-with-probes",
         HEAD + "initContainers:\n  - name: wait\n    image: x:1\n    probes:\n      readiness: {tcp: {port: 5432}}\n",
         "beamkube.yaml:6: initContainers[0].probes: init containers run to completion and take no probes; use sidecars",

@@ -280,3 +280,25 @@ def test_property_strategic_merge_agrees_with_kubectl(patch: dict[str, Any], tmp
     keys = MERGE_KEYS["Deployment"]
     ours = strategic_merge(copy.deepcopy(obj), copy.deepcopy(patch), keys, ("overrides", 0, "patch"))
     assert _normalised(ours, "", keys) == _normalised(_kubectl_patch(obj, patch, tmp_path), "", keys)
+
+
+def test_a_patched_job_template_gets_a_new_name_and_answers_to_its_short_name() -> None:
+    """Job templates are immutable: the digest in the name must follow the patched template."""
+    base = {
+        "name": "shop",
+        "image": "ghcr.io/acme/shop:1.0",
+        "jobs": [{"name": "migrate", "command": ["/app/bin/migrate"]}],
+    }
+    plain = render(load_spec_text(yaml.safe_dump(base), "a.yaml")).objects
+    patch = {
+        "spec": {"template": {"spec": {"containers": [{"name": "job", "env": [{"name": "VERBOSE", "value": "1"}]}]}}}
+    }
+    patched_spec = {**base, "overrides": [{"kind": "Job", "name": "shop-migrate", "patch": patch}]}
+    patched = render(load_spec_text(yaml.safe_dump(patched_spec), "b.yaml")).objects
+    (old,) = [o for o in plain if o["kind"] == "Job"]
+    (new,) = [o for o in patched if o["kind"] == "Job"]
+    assert old["metadata"]["name"] != new["metadata"]["name"]
+    assert new["metadata"]["name"].startswith("shop-migrate-") and len(new["metadata"]["name"]) == len(
+        old["metadata"]["name"]
+    )
+    assert {"name": "VERBOSE", "value": "1"} in new["spec"]["template"]["spec"]["containers"][0]["env"]

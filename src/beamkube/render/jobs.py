@@ -28,7 +28,7 @@ from beamkube.render.pod import (
     volume_mounts,
     volumes,
 )
-from beamkube.spec.model import AppSpec, Job
+from beamkube.spec.model import JOB_DIGEST_LEN, AppSpec, Job
 
 
 def job_command(spec: AppSpec, job: Job) -> list[str]:
@@ -135,7 +135,7 @@ def job_objects(spec: AppSpec, names: Names, kube_version: tuple[int, int]) -> l
                 }
             )
             continue
-        digest = config_hash(template)[:8]
+        digest = config_hash(template)[:JOB_DIGEST_LEN]
         objects.append(
             {
                 "apiVersion": "batch/v1",

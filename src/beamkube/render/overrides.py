@@ -35,11 +35,7 @@ def apply_overrides(spec: AppSpec, objects: list[dict[str, Any]]) -> list[dict[s
     out = [copy.deepcopy(obj) for obj in objects]
     for index, override in enumerate(spec.overrides):
         loc: Loc = ("overrides", index)
-        matches = [
-            i
-            for i, obj in enumerate(out)
-            if obj["kind"] == override.kind and override.name in (None, obj["metadata"]["name"])
-        ]
+        matches = [i for i, obj in enumerate(out) if obj["kind"] == override.kind and _named_as(obj, override.name)]
         if not matches:
             same_kind = sorted(o["metadata"]["name"] for o in out if o["kind"] == override.kind)
             if same_kind:
@@ -62,7 +58,27 @@ def apply_overrides(spec: AppSpec, objects: list[dict[str, Any]]) -> list[dict[s
             raise OverrideError(loc, f"changes nothing in {override.kind} {before['metadata']['name']}")
         check_invariants(spec, before, after, loc)
         out[matches[0]] = after
-    return sort_objects(out)
+    return sort_objects(rename_jobs(out))
+
+
+def rename_jobs(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A Job's name carries a digest of its pod template (templates are immutable): recompute it for a
+    patched template, so a changed override makes a new Job instead of a rejected update."""
+    from beamkube.render.pod import config_hash
+    from beamkube.spec.model import JOB_DIGEST_LEN
+
+    for obj in objects:
+        if obj["kind"] != "Job":
+            continue
+        base = str(obj["metadata"]["name"]).rsplit("-", 1)[0]
+        obj["metadata"]["name"] = f"{base}-{config_hash(obj['spec']['template'])[:JOB_DIGEST_LEN]}"
+    return objects
+
+
+def _named_as(obj: dict[str, Any], name: str | None) -> bool:
+    """A Job also answers to its name without the template digest (`<app>-<job>`), which the user knows."""
+    actual = str(obj["metadata"]["name"])
+    return name is None or actual == name or (obj["kind"] == "Job" and actual.rsplit("-", 1)[0] == name)
 
 
 def json_patch(obj: dict[str, Any], operations: list[dict[str, Any]], loc: Loc) -> dict[str, Any]:

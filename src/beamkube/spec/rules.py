@@ -76,6 +76,13 @@ def _pull_secrets(spec: AppSpec) -> None:
 def _containers(spec: AppSpec) -> None:
     seen: set[str] = set()
     volume_names = {v.name for v in spec.volumes} | {"tmp"}
+    # The pod shares one network namespace: a sidecar cannot bind the node's ports, nor reuse a port name.
+    taken_ports = {spec.cluster.distPort: "cluster.distPort", spec.cluster.epmdPort: "cluster.epmdPort"}
+    if spec.web is not None:
+        taken_ports[spec.web.port] = "web.port"
+    if spec.metrics is not None:
+        taken_ports.setdefault(spec.metrics.port, "metrics.port")
+    taken_names = {"http", "epmd", "dist", "metrics"}
     for group in ("initContainers", "sidecars"):
         for index, container in enumerate(getattr(spec, group)):
             if container.name in seen:
@@ -94,6 +101,15 @@ def _containers(spec: AppSpec) -> None:
                         (group, index, "volumeMounts", m_index, "name"),
                         f"{mount.name!r} is not a volume of the pod; declare it under volumes (known: {allowed})",
                     )
+            for p_index, port in enumerate(container.ports):
+                where: tuple[str | int, ...] = (group, index, "ports", p_index)
+                if port.containerPort in taken_ports:
+                    owner = taken_ports[port.containerPort]
+                    raise FieldError((*where, "containerPort"), f"{port.containerPort} is already {owner} in this pod")
+                if port.name in taken_names:
+                    raise FieldError((*where, "name"), f"{port.name!r} is already a port name in this pod")
+                taken_ports[port.containerPort] = f"{group}[{index}].ports[{p_index}]"
+                taken_names.add(port.name)
             for s_index, item in enumerate(container.secretEnv):
                 if item.name in container.env:
                     raise FieldError((group, index, "secretEnv", s_index, "name"), f"{item.name!r} is set twice")
