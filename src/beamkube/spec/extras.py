@@ -110,7 +110,7 @@ class Toleration(Strict):
     """A pod toleration (for tainted node pools)."""
 
     key: str | None = Field(None, description="Taint key; omit with operator Exists to tolerate every taint.")
-    operator: Literal["Equal", "Exists"] = "Equal"
+    operator: Literal["Equal", "Exists"] = Field("Equal", description="Equal (key and value) or Exists (key).")
     value: str | None = Field(None, description="Taint value (operator Equal).")
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(None, description="Default: all.")
     tolerationSeconds: int | None = Field(None, ge=0, description="NoExecute only: how long the pod stays.")
@@ -128,8 +128,10 @@ class Toleration(Strict):
 
 class NodeRequirement(Strict):
     key: str = Field(..., description="Node label key, e.g. `cloud.google.com/gke-nodepool`.")
-    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] = "In"
-    values: list[str] = Field(default_factory=list)
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] = Field("In", description="How to match.")
+    values: list[str] = Field(
+        default_factory=list, description="For In/NotIn (≥ 1), Gt/Lt (one integer); empty for (Does)Exist(s)."
+    )
 
     @model_validator(mode="after")
     def _values(self) -> NodeRequirement:
@@ -147,8 +149,8 @@ class NodeTerm(Strict):
 
 
 class PreferredNodeTerm(Strict):
-    weight: int = Field(50, ge=1, le=100)
-    matchExpressions: list[NodeRequirement] = Field(..., min_length=1)
+    weight: int = Field(50, ge=1, le=100, description="Preference weight, 1-100.")
+    matchExpressions: list[NodeRequirement] = Field(..., min_length=1, description="All must hold (AND).")
 
 
 class NodeAffinity(Strict):
@@ -176,35 +178,35 @@ class EnvFrom(Strict):
 
 class VolumeMount(Strict):
     name: str = Field(..., pattern=NAME_PATTERN, description="A volume from `volumes` (or `tmp`).")
-    mountPath: str = Field(..., pattern=r"^/")
-    readOnly: bool = True
+    mountPath: str = Field(..., pattern=r"^/", description="Path in the container.")
+    readOnly: bool = Field(True, description="Mount read-only.")
     subPath: str | None = Field(None, pattern=r"^[^/\s][^\s]*$", description="A relative path inside the volume.")
 
 
 class Csi(Strict):
     driver: str = Field(..., description="CSI driver, e.g. `secrets-store.csi.k8s.io`.")
-    readOnly: bool = True
+    readOnly: bool = Field(True, description="Mount read-only (most CSI secret drivers require it).")
     volumeAttributes: dict[str, str] = Field(default_factory=dict, description="Driver-specific attributes.")
 
 
 class EmptyDir(Strict):
     medium: Literal["", "Memory"] = Field("", description="`Memory` for a tmpfs (counts against the memory limit).")
-    sizeLimit: Memory | None = None
+    sizeLimit: Memory | None = Field(None, description="Cap on the volume's size; the pod is evicted above it.")
 
 
 class Volume(Strict):
     """An extra volume: exactly one source; with `mountPath` it is mounted into the BEAM container (sidecars
     mount volumes by name through their own `volumeMounts`)."""
 
-    name: str = Field(..., pattern=NAME_PATTERN, max_length=63)
+    name: str = Field(..., pattern=NAME_PATTERN, max_length=63, description="Volume name.")
     mountPath: str | None = Field(None, pattern=r"^/", description="Where the BEAM container sees it.")
-    subPath: str | None = Field(None, pattern=r"^[^/\s][^\s]*$")
+    subPath: str | None = Field(None, pattern=r"^[^/\s][^\s]*$", description="Mount one path of the volume.")
     readOnly: bool | None = Field(None, description="Default: true, except for emptyDir and persistentVolumeClaim.")
     secret: str | None = Field(None, pattern=NAME_PATTERN, description="An existing Secret.")
     configMap: str | None = Field(None, pattern=NAME_PATTERN, description="An existing ConfigMap.")
     persistentVolumeClaim: str | None = Field(None, pattern=NAME_PATTERN, description="An existing claim.")
-    csi: Csi | None = None
-    emptyDir: EmptyDir | None = None
+    csi: Csi | None = Field(None, description="A CSI volume (e.g. the Secrets Store CSI driver).")
+    emptyDir: EmptyDir | None = Field(None, description="Scratch space that lives as long as the pod.")
 
     @model_validator(mode="after")
     def _one_source(self) -> Volume:
@@ -226,8 +228,8 @@ class Volume(Strict):
 
 class ContainerPort(Strict):
     name: str = Field(..., description="Port name (≤ 15 of a-z 0-9 -).")
-    containerPort: Port
-    protocol: Literal["TCP", "UDP"] = "TCP"
+    containerPort: Port = Field(..., description="Port number.")
+    protocol: Literal["TCP", "UDP"] = Field("TCP", description="TCP or UDP.")
 
     @field_validator("name")
     @classmethod
@@ -248,20 +250,24 @@ class Container(Strict):
     """A sidecar or init container. It gets the restricted securityContext (non-root, read-only root,
     no privilege escalation, all capabilities dropped, RuntimeDefault seccomp) like the BEAM container."""
 
-    name: str = Field(..., pattern=NAME_PATTERN, max_length=63)
-    image: str = Field(..., pattern=r"^[^\s]+$")
-    imagePullPolicy: Literal["IfNotPresent", "Always", "Never"] = "IfNotPresent"
-    command: list[str] | None = Field(None, min_length=1)
-    args: list[str] | None = None
+    name: str = Field(..., pattern=NAME_PATTERN, max_length=63, description="Container name (not beam or job).")
+    image: str = Field(..., pattern=r"^[^\s]+$", description="Image, ideally pinned to a tag or digest.")
+    imagePullPolicy: Literal["IfNotPresent", "Always", "Never"] = Field("IfNotPresent", description="Pull policy.")
+    command: list[str] | None = Field(None, min_length=1, description="Entrypoint; default: the image's.")
+    args: list[str] | None = Field(None, description="Arguments; default: the image's.")
     env: dict[str, str] = Field(default_factory=dict, description="Plain variables.")
     secretEnv: list[SecretEnv] = Field(default_factory=list, description="Variables from existing Secrets.")
-    envFrom: list[EnvFrom] = Field(default_factory=list)
-    ports: list[ContainerPort] = Field(default_factory=list)
+    envFrom: list[EnvFrom] = Field(default_factory=list, description="Whole Secrets/ConfigMaps as variables.")
+    ports: list[ContainerPort] = Field(
+        default_factory=list, description="Ports it listens on (not the node's web, epmd, dist or metrics port)."
+    )
     resources: Resources = Field(
         default_factory=_small_resources,
         description="Default 100m / 128Mi with equal limits, so a Guaranteed BEAM pod stays Guaranteed.",
     )
-    volumeMounts: list[VolumeMount] = Field(default_factory=list)
+    volumeMounts: list[VolumeMount] = Field(
+        default_factory=list, description="Volumes from `volumes` (or `tmp`, mounted at /tmp by default)."
+    )
     runAsUser: int | None = Field(None, ge=1, description="Non-root user when the image needs its own.")
     probes: Probes | None = Field(
         None,
@@ -293,8 +299,8 @@ class Container(Strict):
 
 
 class IngressHost(Strict):
-    host: str = Field(..., pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-    paths: list[str] = Field(default_factory=lambda: ["/"], min_length=1)
+    host: str = Field(..., pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", description="Host name.")
+    paths: list[str] = Field(default_factory=lambda: ["/"], min_length=1, description="Paths routed to the app.")
 
     @field_validator("paths")
     @classmethod
@@ -323,13 +329,17 @@ class Process(Strict):
     fields inherit the top-level value; `false` turns an inherited autoscaler or budget off."""
 
     web: bool | None = Field(None, description="Serves the web Service/Ingress. Default: the process named `web`.")
-    replicas: int | None = Field(None, ge=0, le=1000)
+    replicas: int | None = Field(None, ge=0, le=1000, description="Default: the top-level replicas.")
     command: list[str] | None = Field(None, min_length=1, description="Default: release.command.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra plain variables for this process.")
-    resources: Resources | None = None
-    autoscaling: Autoscaling | Literal[False] | None = None
-    disruption: Disruption | Literal[False] | None = None
-    probes: Probes | None = None
+    resources: Resources | None = Field(None, description="Default: the top-level resources.")
+    autoscaling: Autoscaling | Literal[False] | None = Field(
+        None, description="This process's HPA; default: the top-level one; false: none."
+    )
+    disruption: Disruption | Literal[False] | None = Field(
+        None, description="This process's PodDisruptionBudget; default: the top-level rule; false: none."
+    )
+    probes: Probes | None = Field(None, description="Default: the top-level probes (`{}`: beamkube's defaults).")
 
     @field_validator("env")
     @classmethod

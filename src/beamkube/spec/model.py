@@ -565,7 +565,9 @@ class AppSpec(Strict):
     volumes: list[Volume] = Field(
         default_factory=list, description="Extra volumes (Secret, ConfigMap, PVC, CSI, emptyDir)."
     )
-    serviceAccount: ServiceAccountSpec = Field(default_factory=ServiceAccountSpec)
+    serviceAccount: ServiceAccountSpec = Field(
+        default_factory=ServiceAccountSpec, description="The pods' ServiceAccount: annotations, or an existing one."
+    )
     objectMeta: ObjectMetaGroups = Field(
         default_factory=ObjectMetaGroups, description="Labels/annotations per object group."
     )
