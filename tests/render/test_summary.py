@@ -59,3 +59,10 @@ def test_warnings_it_can_see() -> None:
     sidecar = {"sidecars": [{"name": "proxy", "image": "proxy:1"}]}
     assert any("before Kubernetes 1.29" in w for w in _render((1, 28), **sidecar).warnings)
     assert _render((1, 29), **sidecar).warnings == []
+
+
+def test_mnesia_hints_on_a_stateless_app_are_warned() -> None:
+    assert any("identity: stable" in w for w in _render(release={"vmArgs": ["-mnesia dir '/data/mnesia'"]}).warnings)
+    assert any("MNESIA_DIR" in w for w in _render(env={"MNESIA_DIR": "/data"}).warnings)
+    stable = _render(identity="stable", storage={"size": "1Gi"}, env={"MNESIA_DIR": "/data"})
+    assert stable.warnings == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from beamkube.render.extras import NATIVE_SIDECARS, native_sidecars
 from beamkube.render.names import Names
 from beamkube.render.workload import initial_replicas
-from beamkube.spec.model import AppSpec, Flavour
+from beamkube.spec.model import AppSpec, Flavour, Identity
 
 
 def replica_notes(views: list[tuple[AppSpec, Names]]) -> list[str]:
@@ -33,6 +33,14 @@ def render_warnings(spec: AppSpec, kube_version: tuple[int, int]) -> list[str]:
         warnings.append(
             f"sidecars are plain containers before Kubernetes {NATIVE_SIDECARS[0]}.{NATIVE_SIDECARS[1]} "
             "(they may stop before the BEAM node drains) and Jobs run without them; target a newer --kube-version"
+        )
+    stateful = [line for line in spec.release.vmArgs if line.split()[:1] == ["-mnesia"]]
+    stateful += [key for key in spec.env if key.upper().startswith(("MNESIA", "KHEPRI", "RA_"))]
+    if stateful and spec.identity is Identity.STATELESS:
+        warnings.append(
+            f"{stateful[0]} suggests Mnesia/Khepri/Ra, but identity is stateless: Deployment pods get a new node "
+            "name and no disk each rollout, losing the data and the cluster membership; use identity: stable "
+            "with storage"
         )
     if _looks_like_phoenix_without_server(spec):
         warnings.append(
