@@ -44,3 +44,29 @@ def test_first_deploy_starts_at_the_larger_of_replicas_and_min_then_the_hpa_owns
     again = cli("deploy", str(spec))
     assert again.code == 0, again.text
     assert cluster.api.get("deployments", "shop", "shop")["spec"]["replicas"] == 7
+
+
+PROCESSES = """\
+name: shop
+namespace: shop
+image: ghcr.io/acme/shop:1.0.0
+replicas: 2
+processes:
+  web:
+    autoscaling: {min: 3, max: 8, cpu: 60}
+  worker:
+    probes: {}
+"""
+
+
+def test_a_processes_app_deploys_one_workload_per_process(cluster: Running, tmp_path: Path, cli) -> None:
+    spec = tmp_path / "shop.yaml"
+    spec.write_text(PROCESSES)
+    result = cli("deploy", str(spec))
+    assert result.code == 0, result.text
+    web = cluster.api.get("deployments", "shop", "shop-web")
+    worker = cluster.api.get("deployments", "shop", "shop-worker")
+    assert web is not None and worker is not None
+    assert web["spec"]["replicas"] == 3  # max(replicas 2, min 3), then the HPA's
+    assert worker["spec"]["replicas"] == 2
+    assert cluster.api.get("horizontalpodautoscalers", "shop", "shop-web") is not None
