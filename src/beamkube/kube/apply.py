@@ -109,6 +109,8 @@ async def apply_one(
             what=exc.what,
         ) from None
     if before is None and not dry_run:
+        from beamkube.kube.initial_replicas import set_initial_replicas
+
         live = await set_initial_replicas(client, obj) or live
     if before is None:
         action = "created"
@@ -117,25 +119,6 @@ async def apply_one(
     else:
         action = "configured"
     return ApplyResult(describe(obj), action, live)
-
-
-INITIAL_REPLICAS_MANAGER = "beamkube-initial-replicas"
-
-
-async def set_initial_replicas(client: KubeClient, obj: dict[str, Any]) -> dict[str, Any] | None:
-    """After creating an autoscaled workload, start it at max(replicas, autoscaling.min) rather than the API's
-    default of 1 (see `beamkube.render.workload.initial_replicas_patch`); None when there is nothing to set."""
-    from beamkube.kube.resources import resource_of
-    from beamkube.render.workload import initial_replicas_patch
-
-    patch = initial_replicas_patch(obj)
-    if patch is None:
-        return None
-    meta = obj["metadata"]
-    rt = resource_of(obj)
-    # A manager of its own: the apply manager must never own `replicas` (see the docstring above).
-    name = str(meta["name"])
-    return await client.patch(rt, name, patch, namespace=meta.get("namespace"), field_manager=INITIAL_REPLICAS_MANAGER)
 
 
 def _rv(obj: dict[str, Any]) -> str:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from beamkube.errors import SpecError
-from beamkube.kube.apply import ensure_cookie_secret, prune, set_initial_replicas
+from beamkube.kube.apply import ensure_cookie_secret, prune
 from beamkube.kube.client import KubeClient
 from beamkube.kube.errors import KubeError
+from beamkube.kube.initial_replicas import set_initial_replicas
 from beamkube.kube.resources import ResourceType, prunable_types, register, resource_of
 from beamkube.operator import GROUP, KIND, PLURAL, VERSION
 from beamkube.operator.children import (
