@@ -11,7 +11,7 @@ from typing import Any
 
 from beamkube.render.autoscale import hpa, vpa
 from beamkube.render.beam import vm_args
-from beamkube.render.config import beam_config_map, cookie_secret, env_config_map
+from beamkube.render.config import beam_config_map, cookie_digest, cookie_secret, env_config_map
 from beamkube.render.jobs import job_objects, job_vm_args
 from beamkube.render.names import CONTAINER, Names
 from beamkube.render.notes import render_warnings, replica_notes
@@ -70,6 +70,8 @@ def render(
     leaves the spec's overrides out (the spec's own validation applies them to check them)."""
     names = Names.of(spec)
     env = dict(sorted(spec.env.items()))
+    # A cookie from --cookie-file joins the hash (as a salted digest), so a new cookie rolls the pods.
+    cookie_part = [cookie_digest(spec, cookie)] if cookie is not None else []
     per_process = views(spec)
     more_vm_args = {vm_args_key(v, n.process): vm_args(v, n) for v, n in per_process if n.process is not None}
     more_vm_args.update(job_vm_args(spec, names))
@@ -90,7 +92,7 @@ def render(
     ]
     workloads: list[dict[str, Any]] = []
     for view, view_names in per_process:
-        checksum = config_hash(vm_args(view, view_names), env)
+        checksum = config_hash(vm_args(view, view_names), env, *cookie_part)
         workloads.append(workload(view, view_names, checksum, kube_version))
         candidates += [pod_disruption_budget(view, view_names, kube_version), hpa(view, view_names)]
         candidates.append(vpa(view, view_names))
