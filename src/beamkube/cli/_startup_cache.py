@@ -3,7 +3,7 @@
 Role: data only. See `beamkube.cli.startup` for what it is and when it is used.
 """
 
-DIGEST = "421d0749"
+DIGEST = "a9ff71d3"
 
 COMMANDS = {
     "render": "render",

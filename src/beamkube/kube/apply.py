@@ -108,6 +108,10 @@ async def apply_one(
             f"the cluster does not serve {rt.api_version} {rt.plural} (install its CRDs or drop it from the spec)",
             what=exc.what,
         ) from None
+    if before is None and not dry_run:
+        from beamkube.kube.initial_replicas import set_initial_replicas
+
+        live = await set_initial_replicas(client, obj) or live
     if before is None:
         action = "created"
     elif _rv(before) == _rv(live) or (dry_run and _same_spec(before, live)):

@@ -21,6 +21,7 @@ from beamkube.errors import SpecError
 from beamkube.kube.apply import new_cookie, prune
 from beamkube.kube.client import KubeClient
 from beamkube.kube.errors import AlreadyExists, KubeError
+from beamkube.kube.initial_replicas import set_initial_replicas
 from beamkube.kube.resources import ResourceType, prunable_types, register, resource_of
 from beamkube.operator import GROUP, KIND, PLURAL, VERSION
 from beamkube.operator.children import (
@@ -204,7 +205,11 @@ class Reconciler:
             return live
         outcome.writes += 1
         # force: the operator is the controller of its children; hand edits are reverted like any drift.
-        return await self.client.apply(obj, force=True)
+        applied = await self.client.apply(obj, force=True)
+        if live is None and (started := await set_initial_replicas(self.client, obj)) is not None:
+            outcome.writes += 1
+            return started
+        return applied
 
     async def _ensure_cookie(self, spec: AppSpec, outcome: Outcome) -> None:
         """The cookie Secret, created once with random bytes (never rewritten). Whether it exists is learnt
