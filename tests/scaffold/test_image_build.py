@@ -64,7 +64,12 @@ def base_images() -> BaseImages:
 def rebar3_server() -> Iterator[str]:
     """Debian's rebar3 over loopback HTTP, standing in for the GitHub release the Dockerfile's ADD fetches."""
     rebar3 = Path("/usr/bin/rebar3").resolve()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(rebar3.parent))
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(rebar3.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
