@@ -224,11 +224,12 @@ def main() -> int:
         print("\n| Deployments | beamkube audit | checkov | speed-up | CPU beamkube / checkov | CPU speed-up "
               "| beamkube peak | checkov peak | memory ratio |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for size, b, c in rows:
-            if c is None:
+        for size, b, theirs_run in rows:
+            if theirs_run is None:
                 print(f"| {size:,} | {b.seconds:.2f} s | – | – | {b.cpu_seconds:.2f} s / – | – | "
                       f"{b.tree_peak_mib:.0f} MiB | – | – |")
                 continue
+            c = theirs_run
             print(
                 f"| {size:,} | {b.seconds:.2f} s | {c.seconds:.1f} s | {c.seconds / b.seconds:.1f}x | "
                 f"{b.cpu_seconds:.2f} s / {c.cpu_seconds:.1f} s | {c.cpu_seconds / max(b.cpu_seconds, 1e-9):.1f}x | "
