@@ -2,7 +2,9 @@
 and 1,000 varied specs validated, rendered and dumped to YAML in one process.
 
 Role: benchmark (not a test); runs subprocesses and prints its numbers and the command that produced them.
-Goals from issue 2: one cold render < 0.25 s wall, 1,000 specs < 2 s, on the 2-core machines.
+Goals from issue 15: one cold render <= 0.12 s wall, 1,000 specs validated, rendered and dumped <= 1 s, on
+the 2-core machines. The children run with bytecode writing allowed (an installed beamkube has its .pyc
+files); benchmarks/startup_bench.py has the other start-up figures and the interpreter floor.
 
     .venv/bin/python benchmarks/render_bench.py [--runs 15] [--specs 1000]
 """
@@ -28,8 +30,8 @@ from beamkube.output import dump_yaml
 from beamkube.render import render
 from beamkube.spec.model import AppSpec
 
-COLD_GOAL = 0.25
-BATCH_GOAL = 2.0
+COLD_GOAL = 0.12
+BATCH_GOAL = 1.0
 
 
 def _script() -> str:
@@ -41,12 +43,13 @@ def cold_render(runs: int) -> tuple[list[float], list[float]]:
     """Wall and CPU (user + sys) time of the installed console script, output discarded (as a user or CI
     runs it). CPU time is reported too because other jobs on a shared 2-core machine inflate wall time."""
     command = [_script(), "render", "--example", "better-together"]
-    subprocess.run(command, check=True, capture_output=True)  # warm the page cache and .pyc files
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(command, check=True, capture_output=True, env=env)  # warm the page cache and .pyc files
     walls, cpus = [], []
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         walls.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -93,6 +96,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--specs", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3, help="Batches to run; the median one is reported.")
     args = parser.parse_args()
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
@@ -101,19 +105,20 @@ def main() -> int:
     print(f"$ {_script()} render --example better-together  ({args.runs} runs)")
     print(
         f"cold render: median {median:.3f} s wall, min {min(times):.3f} s, max {max(times):.3f} s; "
-        f"median CPU {statistics.median(cpus):.3f} s (goal < {COLD_GOAL} s wall: "
-        f"{'met' if median < COLD_GOAL else 'MISSED'})"
+        f"median CPU {statistics.median(cpus):.3f} s (goal <= {COLD_GOAL} s wall: "
+        f"{'met' if median <= COLD_GOAL else 'MISSED'})"
     )
 
     specs = varied_specs(args.specs)
     batch(specs[:20])  # warm-up: first-use costs (schema caches) belong to the cold number, not this one
-    validate_s, render_s, dump_s, size, cpu_s = batch(specs)
+    runs = sorted((batch(specs) for _ in range(args.repeat)), key=lambda run: run[0] + run[1] + run[2])
+    validate_s, render_s, dump_s, size, cpu_s = runs[len(runs) // 2]
     total = validate_s + render_s + dump_s
-    print(f"$ {sys.executable} benchmarks/render_bench.py --specs {args.specs}")
+    print(f"$ {sys.executable} benchmarks/render_bench.py --specs {args.specs}  (median of {args.repeat} batches)")
     print(
         f"{args.specs} specs: {total:.3f} s total (validate {validate_s:.3f} s, render {render_s:.3f} s, "
-        f"YAML dump {dump_s:.3f} s; {size / 1e6:.1f} MB; CPU {cpu_s:.3f} s) (goal < {BATCH_GOAL} s: "
-        f"{'met' if total < BATCH_GOAL else 'MISSED'})"
+        f"YAML dump {dump_s:.3f} s; {size / 1e6:.1f} MB; CPU {cpu_s:.3f} s) (goal <= {BATCH_GOAL} s: "
+        f"{'met' if total <= BATCH_GOAL else 'MISSED'})"
     )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0

@@ -51,3 +51,21 @@ def test_same_bytes_as_pyyaml_for_rendered_apps(raw: dict[str, Any]) -> None:
         return
     objects = render(spec).objects
     assert dump_yaml(objects) == _pyyaml(objects)
+
+
+# Strings the emitter classifies itself (names, tags, paths, numbers-as-text, YAML 1.1 booleans): each must be
+# written exactly as PyYAML writes it, as a value and as a key.
+simple_text = st.one_of(
+    st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_./:-]{0,12}", fullmatch=True),
+    st.sampled_from(
+        ["yes", "NO", "On", "off", "True", "null", "Null", "1.27", "1e3", "0x1F", "0o17", "0b101", "12:30", "1_000",
+         "2024-01-02", "1.4.2", "250m", "v1", "a:b", "http://x.y/z", ".inf", "a-", "a.", "1:2:3", "+1", "007"]
+    ),
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(simple_text, min_size=1, max_size=6))
+def test_simple_strings_are_written_as_pyyaml_writes_them(values: list[str]) -> None:
+    documents = [{"plain": values, **{value: value for value in values}}]
+    assert dump_yaml(documents) == _pyyaml(documents)

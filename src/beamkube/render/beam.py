@@ -82,7 +82,14 @@ def args_file_escape(value: str) -> str:
     quoting and drops them (an unescaped `['a@h']` reaches the kernel as `[a@h]`, a bad_environment_value
     that stops the boot, and `"..."` strings vanish from `-eval`), `#` starts a comment and whitespace splits
     arguments. A backslash makes the next character literal in mix, relx and Distillery releases alike."""
-    return re.sub(r"""(['"\\#\s])""", r"\\\1", value)
+    return _ARGS_FILE_SPECIAL.sub(_backslashed, value)
+
+
+_ARGS_FILE_SPECIAL = re.compile(r"""['"\\#\s]""")
+
+
+def _backslashed(match: re.Match[str]) -> str:
+    return "\\" + match.group()  # a function, not a template: templates are expanded per match (slower)
 
 
 def static_peers(spec: AppSpec, names: Names) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from beamkube.spec.model import AppSpec, Identity
 
@@ -87,7 +88,7 @@ def selector_labels(spec: AppSpec, component: str = "node") -> dict[str, str]:
 
 def common_labels(spec: AppSpec, component: str | None = None) -> dict[str, str]:
     """`app.kubernetes.io/*` labels on every object, plus the spec's own labels."""
-    labels = dict(sorted(spec.labels.items()))
+    labels = dict(spec.labels)  # sorted once, below
     labels.update(
         {
             "app.kubernetes.io/instance": spec.name,
@@ -104,6 +105,7 @@ def common_labels(spec: AppSpec, component: str | None = None) -> dict[str, str]
     return dict(sorted(labels.items()))
 
 
+@lru_cache(maxsize=4096)  # called for every object's labels; an app has one image
 def image_version(image: str) -> str | None:
     """The image tag as a label value, or None for untagged/digest-only images."""
     name = image.split("@", 1)[0]
