@@ -4,7 +4,9 @@ Role: benchmark script (writes generated manifests to a temporary directory, run
 subprocesses). For each size both tools read the same directory (files of 100 Deployments each) and write
 JSON to /dev/null; the script reports wall time and peak memory of each run, measured two ways:
 `wait4`'s max RSS of the largest single process, and the peak of the summed RSS of the whole process tree
-(sampled every 20 ms from /proc, which also counts worker processes). Usage:
+(sampled every 20 ms from /proc, which also counts worker processes). checkov runs fully offline:
+`--skip-download` (no policy or guideline download from the Bridgecrew platform) and `BC_SKIP_MAPPING=TRUE`
+(no download of the check-ID mapping), so its figure is checking time, not network time. Usage:
 
     .venv/bin/python benchmarks/audit_vs_checkov.py [--sizes 1000,10000] [--checkov PATH]
 """
@@ -101,6 +103,7 @@ class Measure:
     max_rss_mib: float  # largest single process (wait4)
     tree_peak_mib: float  # peak of the summed RSS of the process tree (sampled)
     exit_code: int
+    cpu_seconds: float = 0.0  # user + system of the process (and its waited-for children): load-independent
 
 
 def _children() -> dict[int, list[int]]:
@@ -133,10 +136,13 @@ def _tree_rss_kib(root: int) -> int:
     return total
 
 
-def measure(command: list[str]) -> Measure:
+OFFLINE_ENV = {"BC_SKIP_MAPPING": "TRUE"}
+
+
+def measure(command: list[str], env: dict[str, str] | None = None) -> Measure:
     start = time.perf_counter()
     with open(os.devnull, "wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=sink)
+        process = subprocess.Popen(command, stdout=sink, stderr=sink, env={**os.environ, **(env or {})})
     peak = 0
     done = threading.Event()
 
@@ -153,7 +159,8 @@ def measure(command: list[str]) -> Measure:
     done.set()
     sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
-    return Measure(seconds, usage.ru_maxrss / 1024, max(peak, usage.ru_maxrss) / 1024, process.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measure(seconds, usage.ru_maxrss / 1024, max(peak, usage.ru_maxrss) / 1024, process.returncode, cpu)
 
 
 def count_checkov_resources(checkov: str, directory: Path) -> str:
@@ -161,10 +168,12 @@ def count_checkov_resources(checkov: str, directory: Path) -> str:
     import json
 
     out = subprocess.run(
-        [checkov, "-d", str(directory), "--framework", "kubernetes", "-o", "json", "--quiet", "--compact"],
+        [checkov, "-d", str(directory), "--framework", "kubernetes", "-o", "json", "--quiet", "--compact",
+         "--skip-download"],
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, **OFFLINE_ENV},
     ).stdout
     try:
         summary = json.loads(out).get("summary", {})
@@ -190,24 +199,27 @@ def main() -> int:
             directory = work / f"d{size}"
             generate(directory, size)
             ours = [args.beamkube, "audit", str(directory), "-o", "json", "--min-severity", "info"]
-            theirs = [args.checkov, "-d", str(directory), "--framework", "kubernetes", "-o", "json", "--quiet"]
+            theirs = [args.checkov, "-d", str(directory), "--framework", "kubernetes", "-o", "json", "--quiet",
+                      "--skip-download"]
             print(f"\n{size} Deployments in {len(list(directory.iterdir()))} files ({directory})")
             print(f"  beamkube: {' '.join(ours)}")
             b = measure(ours)
-            print(f"    {b.seconds:8.2f} s  max RSS {b.max_rss_mib:7.1f} MiB  tree peak {b.tree_peak_mib:7.1f} MiB"
-                  f"  exit {b.exit_code}")
-            print(f"  checkov:  {' '.join(theirs)}")
-            c = measure(theirs)
-            print(f"    {c.seconds:8.2f} s  max RSS {c.max_rss_mib:7.1f} MiB  tree peak {c.tree_peak_mib:7.1f} MiB"
-                  f"  exit {c.exit_code}")
+            print(f"    {b.seconds:8.2f} s  cpu {b.cpu_seconds:7.2f} s  max RSS {b.max_rss_mib:7.1f} MiB"
+                  f"  tree peak {b.tree_peak_mib:7.1f} MiB  exit {b.exit_code}")
+            print(f"  checkov:  BC_SKIP_MAPPING=TRUE {' '.join(theirs)}")
+            c = measure(theirs, OFFLINE_ENV)
+            print(f"    {c.seconds:8.2f} s  cpu {c.cpu_seconds:7.2f} s  max RSS {c.max_rss_mib:7.1f} MiB"
+                  f"  tree peak {c.tree_peak_mib:7.1f} MiB  exit {c.exit_code}")
             rows.append((size, b, c))
             if size <= 1000:
                 print(f"  checkov summary: {count_checkov_resources(args.checkov, directory)}")
-        print("\n| Deployments | beamkube audit | checkov | speed-up | beamkube peak | checkov peak | memory ratio |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
+        print("\n| Deployments | beamkube audit | checkov | speed-up | CPU beamkube / checkov | CPU speed-up "
+              "| beamkube peak | checkov peak | memory ratio |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for size, b, c in rows:
             print(
                 f"| {size:,} | {b.seconds:.2f} s | {c.seconds:.1f} s | {c.seconds / b.seconds:.1f}x | "
+                f"{b.cpu_seconds:.2f} s / {c.cpu_seconds:.1f} s | {c.cpu_seconds / max(b.cpu_seconds, 1e-9):.1f}x | "
                 f"{b.tree_peak_mib:.0f} MiB | {c.tree_peak_mib:.0f} MiB | {b.tree_peak_mib / c.tree_peak_mib:.2f} |"
             )
     finally:

@@ -38,3 +38,21 @@ class OutputError(BeamkubeError):
     """Writing the result failed (permissions, disk full)."""
 
     exit_code = 1
+
+
+def usage_error_line(exc: BaseException) -> str:
+    """A click/typer usage error as one line: `render: no such option: --bogus (see beamkube render --help)`."""
+    message = " ".join(str(getattr(exc, "format_message", lambda: str(exc))()).split())
+    message = message.replace("Value error, ", "").rstrip(".")
+    context = getattr(exc, "ctx", None)
+    path = str(getattr(context, "command_path", "") or "beamkube")
+    command = path.partition(" ")[2]
+    where = f"{command}: " if command else ""
+    return f"{where}{message[:1].lower()}{message[1:]} (see {path} --help)"
+
+
+def internal_error_line(exc: BaseException) -> str:
+    """An unexpected exception (a beamkube bug) as one line; BEAMKUBE_DEBUG=1 shows the traceback."""
+    detail = " ".join(str(exc).split())[:200]
+    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return f"internal error ({what}); rerun with BEAMKUBE_DEBUG=1 and report it"

@@ -1,7 +1,8 @@
 """Serialise rendered objects (YAML/JSON) and write files atomically.
 
 Role: `dump_*` are pure; `write_atomic` and `write_objects` do file I/O. A file is written to a temporary
-sibling and renamed into place, so a crash never leaves a half-written manifest.
+sibling and renamed into place, so a crash never leaves a half-written manifest; `write_objects` writes a
+whole set through `beamkube.outdir`, which never touches a file beamkube did not write for the same app.
 """
 
 from __future__ import annotations
@@ -219,28 +220,17 @@ def object_filename(index: int, obj: dict[str, Any], fmt: str) -> str:
     return f"{index:02d}-{kind}-{name}.{'json' if fmt == 'json' else 'yaml'}"
 
 
+def object_files(objects: list[dict[str, Any]], fmt: str) -> dict[str, str]:
+    """File name → text, one file per object, numbered in apply order."""
+    return {
+        object_filename(index, obj, fmt): json.dumps(obj, indent=2) + "\n" if fmt == "json" else dump_yaml([obj])
+        for index, obj in enumerate(objects, start=1)
+    }
+
+
 def write_objects(directory: Path, objects: list[dict[str, Any]], fmt: str) -> list[Path]:
-    """One file per object, numbered in apply order. Stale files that beamkube wrote earlier (matching its
-    own naming pattern) are removed; any other file in the directory is left alone."""
-    if directory.exists() and not directory.is_dir():
-        raise OutputError(f"{directory}: exists and is not a directory")
-    written = []
-    for index, obj in enumerate(objects, start=1):
-        path = directory / object_filename(index, obj, fmt)
-        write_atomic(path, json.dumps(obj, indent=2) + "\n" if fmt == "json" else dump_yaml([obj]))
-        written.append(path)
-    keep = {p.name for p in written}
-    for stale in directory.glob("[0-9][0-9]-*"):
-        ours = re.fullmatch(r"\d\d-[a-z]+-[a-z0-9.-]+\.(yaml|json)", stale.name) and _written_by_beamkube(stale)
-        if stale.name not in keep and ours:
-            stale.unlink()
-    return written
+    """One file per object into `directory`, as one transaction that touches only beamkube's own files
+    (see `beamkube.outdir`: the record of what was written, staging, rollback)."""
+    from beamkube.outdir import app_key, write_set
 
-
-def _written_by_beamkube(path: Path) -> bool:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return "app.kubernetes.io/managed-by: beamkube" in text or '"app.kubernetes.io/managed-by": "beamkube"' in text
-
+    return write_set(directory, object_files(objects, fmt), app_key(objects)).written

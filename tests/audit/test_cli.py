@@ -41,7 +41,7 @@ def env(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
 def test_clean_input_exits_0(env: Cli) -> None:
     code, out, err = cli(*env, str(FIXTURES / "good-web.yaml"))
     assert code == 0, err
-    assert out == "No findings at warning or above in 3 objects.\n"
+    assert out == "No findings at warning or above in 4 objects.\n"
 
 
 def test_findings_exit_1_grouped_by_object_with_fixes(env: Cli) -> None:
@@ -182,3 +182,79 @@ def test_list_rules(env: Cli) -> None:
     assert code == 0 and lines[0].startswith("BK001  error")
     assert "BK101  warning  resources     Pod is BestEffort" in out
     assert len(lines) == len({line.split()[0] for line in lines}) > 60
+
+
+def test_empty_inputs_are_errors_not_no_findings(env: Cli, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "blank.yaml").write_text("# nothing here\n---\n")
+    for args, stdin, what in (
+        ([str(tmp_path / "empty")], "", str(tmp_path / "empty")),
+        ([str(tmp_path / "blank.yaml")], "", str(tmp_path / "blank.yaml")),
+        (["-"], "", "standard input"),
+    ):
+        code, out, err = cli(*env, *args, stdin=stdin)
+        assert code == 2 and out == ""
+        assert err == f"beamkube: {what}: no Kubernetes objects (empty file, stream or directory)\n"
+
+
+def test_wrong_api_version_and_list_metadata_are_findings(env: Cli) -> None:
+    text = (
+        "apiVersion: v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: {}\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: [name, web]\nspec: {ports: [{port: 80}]}\n"
+    )
+    code, out, _ = cli(*env, "-", stdin=text)
+    assert code == 1
+    assert "BK004  apiVersion does not serve this kind: apiVersion 'v1' does not serve kind Deployment " in out
+    assert "(use apps/v1)" in out
+    assert "BK005  metadata is not a mapping with a name: metadata is a sequence, not a mapping" in out
+
+
+def test_enable_runs_optional_rules_and_rejects_unknown_ids(env: Cli) -> None:
+    path = str(FIXTURES / "good-better-together.yaml")  # rendered output: no priority class set
+    code, out, _ = cli(*env, "--min-severity", "info", path)
+    assert code == 0, out
+    code, out, _ = cli(*env, "--min-severity", "info", "--enable", "bk308", path)
+    assert code == 1 and "BK308" in out
+    code, _, err = cli(*env, "--enable", "BK999", path)
+    assert code == 2 and err == "beamkube: --enable BK999: no such rule (see beamkube audit --list-rules)\n"
+    code, _, err = cli(*env, "--enable", "BK101", path)
+    assert code == 2 and "not optional" in err
+
+
+def test_pre_commit_hook_audits_all_files_in_one_process(tmp_path: Path) -> None:
+    import shlex
+    import subprocess
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    (hook,) = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "beamkube-audit" and hook["pass_filenames"] is True and hook["language"] == "python"
+    files = [FIXTURES / "good-web.yaml", FIXTURES / "good-erlang-kv.yaml"]
+    import re
+
+    assert all(re.search(hook["files"], str(f)) for f in files)
+    entry = shlex.split(hook["entry"])
+    binary = Path(sys.executable).parent / entry[0]
+    result = subprocess.run([str(binary), *entry[1:], *map(str, files)], capture_output=True, text=True)
+    objects = sum(len([d for d in yaml.safe_load_all(f.read_text()) if d]) for f in files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == f"No findings at warning or above in {objects} objects.\n"  # one run, both files
+
+
+def test_streamed_json_is_exactly_the_whole_document() -> None:
+    from beamkube.audit import Severity, audit_objects
+    from beamkube.audit.report import _finding_json, json_chunks
+    from tests.audit.helpers import fixture
+
+    objects = fixture("web")
+    objects[0]["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx"  # two findings, one é below
+    objects[0]["metadata"]["labels"] = {"tier": "café"}
+    findings = audit_objects(objects, min_severity=Severity.INFO)
+    assert len(findings) >= 2
+    streamed = "".join(json_chunks(findings, len(objects), Severity.INFO, (1, 33)))
+    document = json.loads(streamed)
+    assert document["findings"] == [_finding_json(f) for f in findings]
+    assert streamed == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    empty = "".join(json_chunks([], 3, Severity.INFO, (1, 33)))
+    assert json.loads(empty)["findings"] == [] and empty == json.dumps(json.loads(empty), indent=2) + "\n"

@@ -47,3 +47,27 @@ def test_wrong_types_never_crash(baseline: str) -> None:
                 audit(mutated)  # strict: a crash in any rule raises here
             checked += 1
     assert checked > 50
+
+
+def test_wrong_types_never_crash_the_rules_of_other_kinds() -> None:
+    """The same on the fixture cases' own objects (RBAC, CronJob, Job, Ingress, ServiceMonitor, ConfigMap...)."""
+    from beamkube.audit import Severity, audit_objects
+    from tests.audit.test_cases import CASES, build
+
+    checked = 0
+    for case in CASES:
+        if "objects" not in case:
+            continue
+        objects = build(case, "fail")
+        for index, obj in enumerate(objects):
+            for path in _paths(obj):
+                if path[0] in ("apiVersion", "kind"):
+                    continue
+                for number, wrong in enumerate(WRONG):
+                    if (checked + number) % 4:
+                        continue
+                    mutated = copy.deepcopy(objects)
+                    _set(mutated[index], path, copy.deepcopy(wrong))
+                    audit_objects(mutated, min_severity=Severity.INFO, strict=True, enable=frozenset({"ALL"}))
+                checked += 1
+    assert checked > 200

@@ -143,4 +143,6 @@ def is_ready(running: Running, namespace: str, name: str, generation: int | None
 
 
 def writes_except_leases(running: Running, since: int = 0) -> list[str]:
-    return [f"{r.method} {r.path}" for r in running.api.log[since:] if r.is_write and r.plural != "leases"]
+    # A dry run (the operator's cookie existence check) stores nothing: it is not a write.
+    log = running.api.log[since:]
+    return [f"{r.method} {r.path}" for r in log if r.is_write and not r.dry_run and r.plural != "leases"]

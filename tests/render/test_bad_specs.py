@@ -39,12 +39,14 @@ CASES: list[tuple[str, str | None, str]] = [
     (
         "yaml-unclosed-flow",
         "name: app\nimage: [x\n",
-        "beamkube.yaml:3: not valid YAML: expected ',' or ']', but got '<stream end>'",
+        "beamkube.yaml:3: not valid YAML: did not find expected ',' or ']' "
+        "(while parsing a flow sequence started on line 2)",
     ),
     (
         "yaml-tab-indent",
         "name: app\n\timage: x\n",
-        "beamkube.yaml:2: not valid YAML: found character '\\t' that cannot start any token",
+        "beamkube.yaml:2: not valid YAML: found a tab character that violates indentation "
+        "(while scanning a plain scalar started on line 1)",
     ),
     (
         "yaml-duplicate-key",
@@ -70,7 +72,9 @@ CASES: list[tuple[str, str | None, str]] = [
     ),
     ("missing-name", "image: x:1\n", "beamkube.yaml:1: name: is required"),
     ("wrong-type-word", HEAD + "replicas: three\n", "beamkube.yaml:3: replicas: 'three' is not an integer"),
-    ("wrong-type-bool", HEAD + "replicas: yes\n", "beamkube.yaml:3: replicas: true is not an integer"),
+    ("wrong-type-bool", HEAD + "replicas: true\n", "beamkube.yaml:3: replicas: true is not an integer"),
+    # YAML 1.2 core schema: `yes` is a string, not the boolean true of YAML 1.1.
+    ("wrong-type-yes-is-text", HEAD + "replicas: yes\n", "beamkube.yaml:3: replicas: 'yes' is not an integer"),
     ("wrong-type-quoted", HEAD + "replicas: '3'\n", "beamkube.yaml:3: replicas: '3' is not an integer"),
     ("wrong-type-float", HEAD + "replicas: 2.5\n", "beamkube.yaml:3: replicas: 2.5 is not an integer"),
     (

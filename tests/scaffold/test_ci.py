@@ -62,14 +62,46 @@ def test_actions_structure(fixture: str, tmp_path: Path) -> None:
     assert workflow["permissions"] == {"contents": "read"}
 
 
-def test_image_is_tagged_with_the_commit_and_deployed(tmp_path: Path) -> None:
-    workflow, _, _ = workflow_of("mix_app", tmp_path)
-    build = next(s for s in workflow["jobs"]["image"]["steps"] if s.get("uses", "").startswith("docker/build-push"))
-    assert build["with"]["tags"] == "${{ env.IMAGE }}:${{ github.sha }}" and build["with"]["push"] is True
-    deploy_run = workflow["jobs"]["deploy"]["steps"][-1]["run"]
-    [deploy] = beamkube_invocations(deploy_run)
-    assert deploy[0] == "deploy" and deploy[deploy.index("--image") + 1] == "$IMAGE:$GITHUB_SHA"
+def test_image_is_built_by_beamkube_build_tagged_with_the_commit_and_deployed_by_digest(tmp_path: Path) -> None:
+    workflow, text, _ = workflow_of("mix_app", tmp_path)
+    image = workflow["jobs"]["image"]
+    build = next(s for s in image["steps"] if s.get("id") == "build")
+    [argv] = beamkube_invocations(build["run"])
+    assert argv[0] == "build" and "--push" in argv
+    assert argv[argv.index("--tag") + 1] == "$GITHUB_SHA" and argv[argv.index("--image") + 1] == "$IMAGE"
+    assert 'echo "ref=$(cat "$RUNNER_TEMP/image-ref")" >> "$GITHUB_OUTPUT"' in build["run"]
+    assert image["outputs"]["ref"] == "${{ steps.build.outputs.ref }}"
+    deploy_step = workflow["jobs"]["deploy"]["steps"][-1]
+    [deploy] = beamkube_invocations(deploy_step["run"])
+    assert deploy[0] == "deploy" and deploy[deploy.index("--image") + 1] == "$IMAGE_REF"
+    assert deploy_step["env"]["IMAGE_REF"] == "${{ needs.image.outputs.ref }}"
     assert workflow["env"]["IMAGE"] == "ghcr.io/${{ github.repository }}"  # the spec's image was a placeholder
+    assert not any(s.get("uses", "").startswith("docker/build-push") for s in image["steps"])
+    # ghcr.io from a (possibly private) repository: how the cluster pulls is spelled out.
+    assert "imagePullSecrets" in text and "docker-registry ghcr-pull" in text
+
+
+def test_the_command_says_when_the_dockerfile_the_image_job_builds_is_missing(tmp_path: Path) -> None:
+    project = init_project("mix_app", tmp_path)
+    without = beamkube("ci", "github", str(project / "beamkube.yaml"))
+    assert without.returncode == 0 and "no Dockerfile yet" in without.stdout and "ghcr-pull" in without.stdout
+    assert beamkube("dockerfile", str(project / "beamkube.yaml")).returncode == 0
+    again = beamkube("ci", "github", str(project / "beamkube.yaml"), "--force")
+    assert again.returncode == 0 and "no Dockerfile yet" not in again.stdout
+
+
+@pytest.mark.parametrize(("fixture", "postgres"), [("init_phoenix", True), ("mix_app", False), ("rebar_app", False)])
+def test_a_postgres_service_runs_beside_mix_test_when_the_app_uses_ecto(
+    fixture: str, postgres: bool, tmp_path: Path
+) -> None:
+    workflow, _, _ = workflow_of(fixture, tmp_path)
+    services = workflow["jobs"]["test"].get("services", {})
+    assert ("postgres" in services) is postgres
+    if postgres:
+        service = services["postgres"]
+        # Phoenix's generated config/test.exs: username/password "postgres" on localhost:5432.
+        assert service["env"] == {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "postgres"}
+        assert service["ports"] == ["5432:5432"] and "pg_isready" in service["options"]
 
 
 def test_every_beamkube_command_exists_and_its_options_parse(tmp_path: Path) -> None:
@@ -87,7 +119,7 @@ def test_every_beamkube_command_exists_and_its_options_parse(tmp_path: Path) -> 
                 command.make_context(f"beamkube {argv[0]}", list(argv[1:]), resilient_parsing=False)
                 spec_args = [a for a in argv[1:] if a.endswith(".yaml")]
                 assert all((project / a).is_file() for a in spec_args)  # paths are relative to the repository
-    assert {"render", "deploy"} <= set(called)
+    assert {"render", "build", "deploy"} <= set(called)
 
 
 def test_registry_login_follows_the_spec_image_and_secrets_stay_out_of_scripts(tmp_path: Path) -> None:

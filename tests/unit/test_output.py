@@ -47,14 +47,22 @@ def test_write_atomic_into_a_file_path_fails_cleanly(tmp_path: Path) -> None:
 
 
 def test_write_objects_prunes_only_its_own_stale_files(tmp_path: Path) -> None:
+    # written by an older beamkube for this app (before .beamkube-files): adopted by its labels, then pruned
     mine_stale = tmp_path / "09-deployment-old.yaml"
-    mine_stale.write_text("metadata:\n  labels:\n    app.kubernetes.io/managed-by: beamkube\n")
+    mine_stale.write_text(
+        "metadata:\n  labels:\n    app.kubernetes.io/managed-by: beamkube\n    app.kubernetes.io/instance: kv\n"
+        "  namespace: data\n"
+    )
+    # another app's file: beamkube wrote it, but not for this app (issue 14: it used to be deleted)
+    other_app = tmp_path / "08-deployment-shop.yaml"
+    other_app.write_text("metadata:\n  labels:\n    app.kubernetes.io/managed-by: beamkube\n"
+                         "    app.kubernetes.io/instance: shop\n  namespace: default\n")  # fmt: skip
     users = tmp_path / "10-deployment-handwritten.yaml"
     users.write_text("metadata:\n  labels:\n    team: ops\n")
     notes = tmp_path / "notes.txt"
     notes.write_text("hello")
     written = write_objects(tmp_path, objects(), "yaml")
     assert not mine_stale.exists()
-    assert users.exists() and notes.exists()
+    assert users.exists() and notes.exists() and other_app.exists()
     assert written[0].name == "01-serviceaccount-kv.yaml"
     assert yaml.safe_load(written[-1].read_text())["kind"] == "StatefulSet"

@@ -22,10 +22,11 @@ def audit_objects(
     kube_version: tuple[int, int] = DEFAULT_KUBE_VERSION,
     min_severity: Severity = Severity.INFO,
     strict: bool = False,
+    enable: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """Audit in-memory objects; each gets `line` = its 1-based position in `objects`."""
     manifests = [Manifest(obj, source, i + 1) for i, obj in enumerate(objects)]
-    return run(manifests, kube_version=kube_version, min_severity=min_severity, strict=strict)
+    return run(manifests, kube_version=kube_version, min_severity=min_severity, strict=strict, enable=enable)
 
 
 def parse_kube_version(text: str) -> tuple[int, int]:

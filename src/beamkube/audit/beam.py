@@ -50,7 +50,13 @@ class BeamContainer:
     signs: list[str] = field(default_factory=list)
 
     def flag_values(self, flag: str) -> list[str]:
-        return [self.flags[i + 1] for i, tok in enumerate(self.flags[:-1]) if tok == flag]
+        index = self.__dict__.get("_flag_index")
+        if index is None:  # built once: rules ask for a dozen flags per container
+            index = {}
+            for i, tok in enumerate(self.flags[:-1]):
+                index.setdefault(tok, []).append(self.flags[i + 1])
+            self.__dict__["_flag_index"] = index
+        return list(index.get(flag, ()))
 
     def kernel_param(self, param: str) -> list[str]:
         return [

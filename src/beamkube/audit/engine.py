@@ -26,7 +26,10 @@ class FindingsFound(BeamkubeError):
 
 def ignored_ids(m: Manifest) -> frozenset[str]:
     """Rule IDs listed in the object's `beamkube.io/audit-ignore` annotation (comma or space separated)."""
-    value = as_map(m.metadata.get("annotations")).get(IGNORE_ANNOTATION)
+    annotations = m.metadata.get("annotations")
+    if not annotations:
+        return frozenset()
+    value = as_map(annotations).get(IGNORE_ANNOTATION)
     if not isinstance(value, str):
         return frozenset()
     return frozenset(part.upper() for part in _SPLIT.split(value) if part)
@@ -51,14 +54,25 @@ def run(
     min_severity: Severity = Severity.INFO,
     rules: Sequence[Rule] = RULES,
     strict: bool = False,
+    enable: frozenset[str] = frozenset(),
 ) -> list[Finding]:
-    """Every finding at or above `min_severity`, in report order. A check that fails on a field of an
-    unexpected type becomes a BK001 finding (with `strict`, the exception propagates: tests use it)."""
+    """Every finding at or above `min_severity`, in report order. Optional rules run when their ID (or
+    `ALL`) is in `enable`. A check that fails on a field of an unexpected type becomes a BK001 finding
+    (with `strict`, the exception propagates: tests use it)."""
     ctx = Context(manifests, kube_version)
-    by_kind, every = _by_kind(r for r in rules if r.severity.rank >= min_severity.rank)
+    wanted = (
+        r for r in rules
+        if r.severity.rank >= min_severity.rank and (not r.optional or r.id in enable or "ALL" in enable)
+    )
+    by_kind, every = _by_kind(wanted)
     findings: list[Finding] = []
+    per_kind: dict[str, list[Rule]] = {}
     for m in ctx.manifests:
-        applicable = by_kind.get(m.kind, []) + every
+        applicable = per_kind.get(m.kind)
+        if applicable is None:
+            applicable = per_kind[m.kind] = by_kind.get(m.kind, []) + every
+        if m.derived:
+            applicable = [r for r in applicable if r.theme == "live"]
         if not applicable:
             continue
         skip = ignored_ids(m)

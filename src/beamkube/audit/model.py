@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,6 +37,13 @@ class Severity(str, Enum):
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 
+# Kinds whose objects have no namespace (reports show them as Kind/name).
+CLUSTER_SCOPED = frozenset({"Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding",
+                            "CustomResourceDefinition", "PriorityClass", "RuntimeClass", "StorageClass",
+                            "IngressClass", "PodSecurityPolicy", "ValidatingWebhookConfiguration",
+                            "MutatingWebhookConfiguration", "APIService", "CSIDriver"})
+
+
 @dataclass(frozen=True)
 class Manifest:
     """One Kubernetes object as read: `source` is the file path (or `-` for stdin), `line` 1-based."""
@@ -43,37 +51,43 @@ class Manifest:
     obj: Mapping[str, Any]
     source: str
     line: int
+    # Created by a controller from another audited object (a live Pod of a ReplicaSet): only the live
+    # checks run on it, so the owner's problems are reported once.
+    derived: bool = False
 
-    @property
+    # Cached: rules ask these millions of times on big inputs (a frozen dataclass still has a __dict__).
+    @cached_property
     def kind(self) -> str:
         return str(self.obj.get("kind", ""))
 
-    @property
+    @cached_property
     def api_version(self) -> str:
         return str(self.obj.get("apiVersion", ""))
 
-    @property
+    @cached_property
     def metadata(self) -> Mapping[str, Any]:
         meta = self.obj.get("metadata")
         return meta if isinstance(meta, Mapping) else {}
 
-    @property
+    @cached_property
     def name(self) -> str:
         return str(self.metadata.get("name", "") or self.metadata.get("generateName", "") or "")
 
-    @property
+    @cached_property
     def namespace(self) -> str:
         """The namespace as written; `default` when absent (what kubectl would use)."""
         return str(self.metadata.get("namespace") or "default")
 
-    @property
+    @cached_property
     def spec(self) -> Mapping[str, Any]:
         body = self.obj.get("spec")
         return body if isinstance(body, Mapping) else {}
 
-    @property
+    @cached_property
     def ref(self) -> str:
-        """`Kind/namespace/name`, the object's identity in reports."""
+        """`Kind/namespace/name` (`Kind/name` for cluster-scoped kinds), the object's identity in reports."""
+        if self.kind in CLUSTER_SCOPED:
+            return f"{self.kind}/{self.name}"
         return f"{self.kind}/{self.namespace}/{self.name}"
 
 
@@ -97,6 +111,7 @@ class Rule:
     why: str  # one or two sentences for the docs page and SARIF help
     kinds: frozenset[str]  # kinds the check runs on
     check: Check = field(compare=False, repr=False)
+    optional: bool = False  # runs only when enabled (`--enable ID` or `--enable all`), like the peers' optional checks
 
 
 @dataclass(frozen=True)

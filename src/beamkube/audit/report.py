@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -40,15 +40,18 @@ def summary_line(findings: Sequence[Finding], objects: int, min_severity: Severi
     return f"{', '.join(parts)} in {flagged} of {objects} objects."
 
 
-def text(findings: Sequence[Finding], objects: int, min_severity: Severity, colour: bool = False) -> str:
-    lines: list[str] = []
+def text_chunks(
+    findings: Sequence[Finding], objects: int, min_severity: Severity, colour: bool = False
+) -> Iterator[str]:
+    """The text report, one object's group at a time (so a huge report is never one string)."""
     current: tuple[str, int, str] | None = None
     # Grouped by object (findings arrive in file/line order); inside a group, errors first.
-    findings = sorted(
+    ordered = sorted(
         findings,
         key=lambda f: (f.manifest.source, f.manifest.line, f.manifest.ref, -f.severity.rank, f.rule.id, f.detail),
     )
-    for f in findings:
+    for f in ordered:
+        lines: list[str] = []
         key = (f.manifest.source, f.manifest.line, f.manifest.ref)
         if key != current:
             if current is not None:
@@ -61,40 +64,61 @@ def text(findings: Sequence[Finding], objects: int, min_severity: Severity, colo
             label = f"{_COLOUR[f.severity]}{label}{_RESET}"
         lines.append(f"  {label}  {f.rule.id}  {f.message}")
         lines.append(f"  {'':7}  {'':5}  fix: {f.rule.fix}")
-    if lines:
-        lines.append("")
-    lines.append(summary_line(findings, objects, min_severity))
-    return "\n".join(lines) + "\n"
+        yield "\n".join(lines) + "\n"
+    yield ("\n" if ordered else "") + summary_line(ordered, objects, min_severity) + "\n"
+
+
+def text(findings: Sequence[Finding], objects: int, min_severity: Severity, colour: bool = False) -> str:
+    return "".join(text_chunks(findings, objects, min_severity, colour))
 
 
 def _object(m: Manifest) -> dict[str, str]:
     return {"apiVersion": m.api_version, "kind": m.kind, "namespace": m.namespace, "name": m.name}
 
 
-def as_json(
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule.id,
+        "severity": f.severity.value,
+        "theme": f.rule.theme,
+        "message": f.message,
+        "fix": f.rule.fix,
+        "object": _object(f.manifest),
+        "file": f.manifest.source,
+        "line": f.manifest.line,
+    }
+
+
+def json_chunks(
     findings: Sequence[Finding], objects: int, min_severity: Severity, kube_version: tuple[int, int]
-) -> str:
+) -> Iterator[str]:
+    """The JSON report in pieces (one per finding), so 100k findings never sit in memory as one document;
+    the concatenation is exactly `json.dumps(report, indent=2)` plus a newline."""
     body: dict[str, Any] = {
         "tool": "beamkube audit",
         "version": __version__,
         "kubeVersion": f"{kube_version[0]}.{kube_version[1]}",
         "minSeverity": min_severity.value,
         "summary": {"objects": objects, **counts(findings)},
-        "findings": [
-            {
-                "rule": f.rule.id,
-                "severity": f.severity.value,
-                "theme": f.rule.theme,
-                "message": f.message,
-                "fix": f.rule.fix,
-                "object": _object(f.manifest),
-                "file": f.manifest.source,
-                "line": f.manifest.line,
-            }
-            for f in findings
-        ],
+        "findings": [],
     }
-    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    head = json.dumps(body, indent=2, ensure_ascii=False)
+    if not findings:
+        yield head + "\n"
+        return
+    assert head.endswith('"findings": []\n}')
+    yield head[: -len("]\n}")] + "\n"
+    last = len(findings) - 1
+    for i, f in enumerate(findings):
+        item = json.dumps(_finding_json(f), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        yield f"    {item}{',' if i < last else ''}\n"
+    yield "  ]\n}\n"
+
+
+def as_json(
+    findings: Sequence[Finding], objects: int, min_severity: Severity, kube_version: tuple[int, int]
+) -> str:
+    return "".join(json_chunks(findings, objects, min_severity, kube_version))
 
 
 def _sarif_rule(rule: Rule) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Role: data only. See `beamkube.cli.startup` for what it is and when it is used.
 """
 
-DIGEST = "d6dc42e7"
+DIGEST = "a2f1d5d1"
 
 COMMANDS = {
     "render": "render",
@@ -18,6 +18,7 @@ COMMANDS = {
     "operator": "operator",
     "init": "scaffold",
     "dockerfile": "scaffold",
+    "build": "scaffold",
     "ci": "scaffold",
     "cluster-config": "cluster",
 }
@@ -45,6 +46,7 @@ HELP = {
         '  crd             Print the BeamApp CustomResourceDefinition...\n'
         '  init            Detect a mix or rebar3 project and write a commented...\n'
         '  dockerfile      Write a multi-stage Dockerfile and .dockerignore that...\n'
+        "  build           Build the image from the project's Dockerfile (and push...\n"
         '  cluster-config  Print the Elixir config for libcluster or dns_cluster...\n'
         '  operator        The BeamApp operator: run it, or print its own manifests.\n'
         '  ci              Generate CI pipelines that test, build and deploy with...\n'
@@ -55,18 +57,24 @@ HELP = {
         '  Render the app spec into Kubernetes manifests, in apply order.\n'
         '\n'
         'Arguments:\n'
-        '  [SPEC]  The app spec.  [default: beamkube.yaml]\n'
+        '  [SPEC]  The app spec (default beamkube.yaml); - reads it from stdin.\n'
         '\n'
         'Options:\n'
-        '  -o, --output <yaml|json>  Output format.  [default: yaml]\n'
-        '  --out <path>              Write one file per object into this directory.\n'
-        '  --kube-version <str>      Target Kubernetes minor version (X.Y).  [default:\n'
-        '                            1.33]\n'
-        '  --cookie-file <path>      Render the cookie Secret from this file (GitOps);\n'
-        '                            never printed elsewhere.\n'
-        '  --example <str>           Render a bundled example instead of SPEC.\n'
-        '  -q, --quiet               No summary on stderr.\n'
-        '  --help                    Show this message and exit.\n'
+        '  -o, --output <yaml|json>        Output format.  [default: yaml]\n'
+        '  --out <path>                    Write one file per object into this\n'
+        '                                  directory.\n'
+        '  --kube-version <str>            Target Kubernetes minor version (X.Y).\n'
+        '                                  [default: 1.33]\n'
+        '  --cookie-file <path>            Render the cookie Secret from this file\n'
+        '                                  (GitOps); never printed elsewhere.\n'
+        '  --example <str>                 Render a bundled example instead of SPEC.\n'
+        '  --format kustomize|helm         With --out: a Kustomize base or a Helm chart\n'
+        '                                  (GitOps).\n'
+        '  --cookie-from external:KIND/STORE[#KEY]|sealed:FILE\n'
+        '                                  GitOps cookie: an ExternalSecret from a\n'
+        '                                  secret store, or your SealedSecret file.\n'
+        '  -q, --quiet                     No summary on stderr.\n'
+        '  --help                          Show this message and exit.\n'
     ),
     "schema": (
         'Usage: beamkube schema [OPTIONS]\n'
@@ -98,6 +106,16 @@ HELP = {
         '  --color / --no-color            Colour the text report (default: only on a\n'
         '                                  terminal).\n'
         '  --list-rules                    Print the rule catalogue and exit.\n'
+        '  --enable ID[,ID]                Also run these optional rules (`all`: every\n'
+        '                                  optional rule).\n'
+        '  --cluster                       Audit the live objects of a cluster (read-\n'
+        '                                  only).\n'
+        '  -n, --namespace <str>           With --cluster: only these namespaces\n'
+        '                                  (repeatable; default: all).\n'
+        '  --context <str>                 With --cluster: the kubeconfig context.\n'
+        '  --kubeconfig <str>              With --cluster: the kubeconfig file.\n'
+        '  --print-rbac                    Print the read-only ClusterRole --cluster\n'
+        '                                  needs and exit.\n'
         '  --help                          Show this message and exit.\n'
     ),
     "deploy": (
@@ -243,6 +261,25 @@ HELP = {
         '  --force           Overwrite an existing Dockerfile/.dockerignore.\n'
         '  --stdout          Print the Dockerfile instead of writing files.\n'
         '  --help            Show this message and exit.\n'
+    ),
+    "build": (
+        'Usage: beamkube build [OPTIONS] [SPEC]\n'
+        '\n'
+        "  Build the image from the project's Dockerfile (and push it); prints the\n"
+        '  reference for `deploy --image`.\n'
+        '\n'
+        'Arguments:\n'
+        '  [SPEC]  The app spec.  [default: beamkube.yaml]\n'
+        '\n'
+        'Options:\n'
+        "  --project <path>   Project directory (default: the spec's).\n"
+        '  --push             Push the image after building it.\n'
+        '  --tag <str>        Image tag (default: git commit, else release version).\n'
+        "  --image <str>      Image repository (default: the spec's image).\n"
+        '  --tool <str>       buildah, podman or docker (default: the first found).\n'
+        '  --file <path>      Dockerfile (default: <project>/Dockerfile).\n'
+        '  --build-arg <str>  NAME=VALUE passed to the build (repeatable).\n'
+        '  --help             Show this message and exit.\n'
     ),
     "cluster-config": (
         'Usage: beamkube cluster-config [OPTIONS] [SPEC]\n'

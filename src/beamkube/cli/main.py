@@ -14,6 +14,7 @@ then the CLI is correct but slow, and tests/unit/test_startup.py fails).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from functools import cache
 
@@ -103,14 +104,20 @@ def run() -> None:
         typer.echo("beamkube: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # click usage errors and the like
-        import click
+        from beamkube.errors import internal_error_line, usage_error_line
 
         # typer may vendor click (typer._click): recognise its usage errors by shape, not by class.
         code = getattr(exc, "exit_code", None)
-        if isinstance(exc, click.ClickException) or (hasattr(exc, "show") and isinstance(code, int)):
-            exc.show()
+        if type(exc).__name__ == "NoArgsIsHelpError" and hasattr(exc, "show"):
+            exc.show()  # bare `beamkube`: the help text is the answer
             sys.exit(code if isinstance(code, int) else 2)
-        raise
+        if hasattr(exc, "format_message") and isinstance(code, int):
+            typer.echo(f"beamkube: {usage_error_line(exc)}", err=True)
+            sys.exit(code)
+        typer.echo(f"beamkube: {internal_error_line(exc)}", err=True)  # a bug: one line, details on request
+        if os.environ.get("BEAMKUBE_DEBUG"):
+            raise
+        sys.exit(1)
 
 
 if __name__ == "__main__":

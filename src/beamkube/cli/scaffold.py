@@ -24,6 +24,7 @@ ci_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     app.command("init")(init_command)
     app.command("dockerfile")(dockerfile_command)
+    app.command("build")(build_command)
     ci_app.command("github")(ci_github_command)
     app.add_typer(ci_app, name="ci")
 
@@ -109,7 +110,7 @@ def ci_github_command(
     import os
 
     from beamkube.output import write_atomic
-    from beamkube.scaffold.ci import WORKFLOW_PATH, workflow
+    from beamkube.scaffold.ci import WORKFLOW_PATH, image_repository, pull_secret_guidance, registry_host, workflow
     from beamkube.scaffold.dockerfile import choose_versions
 
     spec, project, root = _load(spec_path, project_dir)
@@ -123,3 +124,50 @@ def ci_github_command(
     _refuse_existing([target], force)
     write_atomic(target, text)
     typer.echo(f"wrote {target}; add the KUBECONFIG repository secret, then push to {branch} to deploy")
+    if not (root / "Dockerfile").is_file():
+        typer.echo("no Dockerfile yet: the image job runs `beamkube build`; write it (beamkube dockerfile), commit it")
+    repository = image_repository(spec.image)
+    host = "ghcr.io" if registry_host(repository) == "registry.example.com" else registry_host(repository)
+    for line in pull_secret_guidance(spec, host):
+        typer.echo(line)
+
+
+def build_command(
+    spec_path: Path = typer.Argument(Path("beamkube.yaml"), metavar="[SPEC]", help="The app spec."),
+    project_dir: Path | None = typer.Option(None, "--project", help="Project directory (default: the spec's)."),
+    push: bool = typer.Option(False, "--push", help="Push the image after building it."),
+    tag: str | None = typer.Option(None, "--tag", help="Image tag (default: git commit, else release version)."),
+    image: str | None = typer.Option(None, "--image", help="Image repository (default: the spec's image)."),
+    tool: str | None = typer.Option(None, "--tool", help="buildah, podman or docker (default: the first found)."),
+    dockerfile_path: Path | None = typer.Option(None, "--file", help="Dockerfile (default: <project>/Dockerfile)."),
+    build_arg: list[str] = typer.Option([], "--build-arg", help="NAME=VALUE passed to the build (repeatable)."),
+) -> None:
+    """Build the image from the project's Dockerfile (and push it); prints the reference for `deploy --image`."""
+    import tempfile
+
+    from beamkube.errors import UsageError
+    from beamkube.scaffold.build import find_tool, image_tag, plan_build, run_build
+    from beamkube.scaffold.ci import PLACEHOLDER_REGISTRY, image_repository, registry_host
+    from beamkube.scaffold.dockerfile import check_matches
+
+    spec, project, root = _load(spec_path, project_dir)
+    check_matches(spec, project)
+    repository = image_repository(image or spec.image)
+    if registry_host(repository) == PLACEHOLDER_REGISTRY:
+        raise UsageError(f"image {spec.image!r} is the `beamkube init` placeholder; pass --image <registry>/<name>")
+    dockerfile = dockerfile_path or root / "Dockerfile"
+    if not dockerfile.is_file():
+        raise UsageError(f"{dockerfile}: no Dockerfile; write it with `beamkube dockerfile` first")
+    with tempfile.TemporaryDirectory(prefix="beamkube-build-") as scratch:
+        plan = plan_build(
+            find_tool(tool),
+            repository,
+            tag or image_tag(root, project.version),
+            dockerfile=dockerfile,
+            context=root,
+            build_args=build_arg,
+            push=push,
+            digest_file=Path(scratch) / "digest",
+        )
+        reference = run_build(plan, lambda line: typer.echo(line, err=True))
+    typer.echo(reference)

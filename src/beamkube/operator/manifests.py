@@ -70,8 +70,10 @@ def cluster_role(spec: AppSpec) -> dict[str, Any]:
     rules.extend({"apiGroups": [g], "resources": r, "verbs": CHILD_VERBS} for g, r in CHILD_RESOURCES)
     rules.extend(
         [
-            # The cookie Secret: created once, read to know it exists; never listed, patched or deleted.
-            {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create", "get"]},
+            # The cookie Secret: created once. Only `create`: its existence is learnt from a dry-run create
+            # (409 when it exists), so the operator can never read, list, patch or delete a Secret; a
+            # ClusterRole cannot narrow `create` by name, and the names are per app (`<app>-erlang-cookie`).
+            {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
             # A Role granting these (libcluster's discovery) can only be created by someone who holds them.
             {"apiGroups": [""], "resources": ["endpoints"], "verbs": ["get", "list", "watch"]},
             {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},

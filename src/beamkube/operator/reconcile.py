@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from beamkube.errors import SpecError
-from beamkube.kube.apply import ensure_cookie_secret, prune
+from beamkube.kube.apply import new_cookie, prune
 from beamkube.kube.client import KubeClient
-from beamkube.kube.errors import KubeError
+from beamkube.kube.errors import AlreadyExists, KubeError
 from beamkube.kube.resources import ResourceType, prunable_types, register, resource_of
 from beamkube.operator import GROUP, KIND, PLURAL, VERSION
 from beamkube.operator.children import (
@@ -34,6 +34,7 @@ from beamkube.operator.children import (
 from beamkube.operator.crd import spec_from_beamapp
 from beamkube.operator.status import Observation, build_status, status_differs
 from beamkube.render import render
+from beamkube.render.config import generated_cookie_secret
 from beamkube.render.order import KIND_ORDER, apply_key
 from beamkube.spec.load import parse_spec
 from beamkube.spec.model import AppSpec
@@ -206,9 +207,19 @@ class Reconciler:
         return await self.client.apply(obj, force=True)
 
     async def _ensure_cookie(self, spec: AppSpec, outcome: Outcome) -> None:
-        """The cookie Secret, created once with random bytes by the helper `deploy` uses (never rewritten)."""
-        if await ensure_cookie_secret(self.client, spec) == "created":
-            outcome.writes += 1
+        """The cookie Secret, created once with random bytes (never rewritten). Whether it exists is learnt
+        from a dry-run create (409 AlreadyExists when it does; nothing is stored, and RBAC authorizes a dry
+        run like the real request), so the operator's ClusterRole needs only `create` on Secrets: it can
+        never read one (see `beamkube.operator.manifests.cluster_role`)."""
+        try:
+            await self.client.create(generated_cookie_secret(spec, new_cookie(32).encode()), dry_run=True)
+        except AlreadyExists:
+            return
+        try:
+            await self.client.create(generated_cookie_secret(spec, new_cookie(32).encode()))
+        except AlreadyExists:
+            return  # another operator (or deploy) won the race
+        outcome.writes += 1
 
     async def _prune(self, spec: AppSpec, app: dict[str, Any], desired: list[dict[str, Any]], outcome: Outcome) -> None:
         """Delete this BeamApp's children that are no longer rendered: namespaced ones with `deploy`'s prune

@@ -11,7 +11,7 @@ from typing import Any
 
 from beamkube.render.autoscale import hpa, vpa
 from beamkube.render.beam import vm_args
-from beamkube.render.config import beam_config_map, cookie_secret, env_config_map
+from beamkube.render.config import beam_config_map, cookie_digest, cookie_secret, env_config_map
 from beamkube.render.jobs import job_objects
 from beamkube.render.names import Names
 from beamkube.render.order import sort_objects
@@ -52,7 +52,9 @@ def render(
 ) -> Rendered:
     """Render every object for `spec`. `cookie` (from --cookie-file) adds the cookie Secret."""
     names = Names.of(spec)
-    checksum = config_hash(vm_args(spec, names), dict(sorted(spec.env.items())))
+    # A cookie from --cookie-file joins the hash (as a salted digest), so a new cookie rolls the pods.
+    cookie_part = [cookie_digest(spec, cookie)] if cookie is not None else []
+    checksum = config_hash(vm_args(spec, names), dict(sorted(spec.env.items())), *cookie_part)
     candidates: list[dict[str, Any] | None] = [
         priority_class(spec),
         limit_range(spec),

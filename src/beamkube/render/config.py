@@ -1,17 +1,26 @@
 """ConfigMaps (vm.args and plain env) and the optional cookie Secret.
 
 Role: pure (no I/O). The cookie is never rendered from a predictable value: without `--cookie-file` render
-only references the Secret, which `deploy` or the operator creates once with random bytes.
+only references the Secret, which `deploy` or the operator creates once with random bytes. A cookie given
+with `--cookie-file` also goes, as a salted digest, into the pods' config hash: a new cookie rolls the pods
+(the procedure that keeps the cluster whole while it does is in docs/input.md).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import itertools
+import math
+from collections import Counter
 from typing import Any
 
 from beamkube.render.beam import SSL_DIST_CONF, VM_ARGS_FILE, ssl_dist_conf, vm_args
 from beamkube.render.names import Names, metadata
 from beamkube.spec.model import AppSpec
+
+# erl takes the cookie as an atom (at most 255 characters); shorter than 16 is guessable.
+COOKIE_MIN, COOKIE_MAX = 16, 255
 
 
 def beam_config_map(spec: AppSpec, names: Names) -> dict[str, Any]:
@@ -56,3 +65,36 @@ def cookie_secret(spec: AppSpec, names: Names, cookie: bytes, origin: str = "use
 def generated_cookie_secret(spec: AppSpec, cookie: bytes) -> dict[str, Any]:
     """The Secret deploy/the operator create once (never rendered to output)."""
     return cookie_secret(spec, Names.of(spec), cookie, origin="generated")
+
+
+def cookie_digest(spec: AppSpec, cookie: bytes) -> str:
+    """What the pod template carries of the cookie: a digest salted with the app's identity (the cookie
+    itself stays in the Secret)."""
+    salt = f"beamkube-cookie\0{spec.namespace}/{spec.name}\0".encode()
+    return hashlib.sha256(salt + cookie).hexdigest()
+
+
+def cookie_problem(cookie: bytes) -> str | None:
+    """Why erl or beamkube refuses `cookie`, or None."""
+    if not COOKIE_MIN <= len(cookie) <= COOKIE_MAX:
+        return f"the cookie has {len(cookie)} characters; it needs at least {COOKIE_MIN} and at most {COOKIE_MAX}"
+    if cookie.startswith(b"-") or not all(33 <= b < 127 and b not in b"'\"\\" for b in cookie):
+        return "the cookie must be printable ASCII without spaces, quotes, backslashes or a leading '-'"
+    return None
+
+
+def cookie_entropy_bits(cookie: bytes) -> float:
+    """Shannon entropy of the cookie's characters times its length: a cheap bound on how guessable it is
+    (`aaaaaaaaaaaaaaaa` scores 0, 16 random base64 characters about 56, 44 about 210)."""
+    counts = Counter(cookie)
+    return -sum(n * math.log2(n / len(cookie)) for n in counts.values()) if cookie else 0.0
+
+
+def cookie_is_weak(cookie: bytes) -> bool:
+    """Few distinct characters, little entropy, or a run like abcdefgh / 12345678."""
+    steps = [b - a for a, b in itertools.pairwise(cookie)]
+    longest = run = 0
+    for previous, step in zip([None, *steps], steps, strict=False):
+        run = run + 1 if step == previous and step in (-1, 0, 1) else 1
+        longest = max(longest, run)
+    return len(set(cookie)) < 8 or cookie_entropy_bits(cookie) < 48 or longest >= 7

@@ -36,6 +36,25 @@ def registry_host(repository: str) -> str:
     return "docker.io"
 
 
+def pull_secret_guidance(spec: AppSpec, host: str) -> list[str]:
+    """How the cluster pulls from ghcr.io when the package is private (packages pushed from a private repository
+    are): a docker-registry Secret on the app's ServiceAccount. beamkube's server-side apply does not own
+    `imagePullSecrets`, so a patch made with kubectl survives every deploy."""
+    if host != "ghcr.io":
+        return []
+    from beamkube.render.names import Names
+
+    account = Names.of(spec).service_account
+    return [
+        "Private repository? Its ghcr.io package is private too: give the cluster a pull secret (a token with",
+        "read:packages; the token is typed in, never stored in the workflow):",
+        f"  kubectl -n {spec.namespace} create secret docker-registry ghcr-pull --docker-server=ghcr.io \\",
+        "    --docker-username=<github user> --docker-password=<token>",
+        f"  kubectl -n {spec.namespace} patch serviceaccount {account} "
+        '-p \'{"imagePullSecrets":[{"name":"ghcr-pull"}]}\'',
+    ]
+
+
 def _q(value: str) -> str:
     return json.dumps(value)
 
@@ -50,6 +69,24 @@ def workflow(spec: AppSpec, project: Project, versions: Versions, *, spec_path: 
         login = ["username: ${{ github.actor }}", "password: ${{ secrets.GITHUB_TOKEN }}"]
     else:
         login = ["username: ${{ secrets.REGISTRY_USERNAME }}", "password: ${{ secrets.REGISTRY_PASSWORD }}"]
+    # Phoenix's generated config/test.exs connects to postgres:postgres@localhost: a service container gives it.
+    postgres = project.tool == "mix" and project.ecto
+    services = (
+        [
+            "    services:",
+            "      postgres:",
+            "        image: postgres:16",
+            "        env:",
+            "          POSTGRES_USER: postgres",
+            "          POSTGRES_PASSWORD: postgres",
+            "        ports:",
+            '          - "5432:5432"',
+            "        options: >-",
+            "          --health-cmd pg_isready --health-interval 5s --health-timeout 5s --health-retries 10",
+        ]
+        if postgres
+        else []
+    )
     beam = [f"otp-version: {_q(versions.otp)}"]
     if project.tool == "mix":
         beam.append(f"elixir-version: {_q(versions.elixir)}")
@@ -71,6 +108,7 @@ def workflow(spec: AppSpec, project: Project, versions: Versions, *, spec_path: 
         f"# commit, then `beamkube deploy` it. Pushes to {branch} deploy; pull requests only test.",
         "# Repository secrets: KUBECONFIG (kubeconfig of the target cluster)"
         + ("." if host == "ghcr.io" else ", REGISTRY_USERNAME and REGISTRY_PASSWORD."),
+        *(f"# {line}" for line in pull_secret_guidance(spec, host)),
         "name: beamkube",
         "on:",
         "  push:",
@@ -84,6 +122,7 @@ def workflow(spec: AppSpec, project: Project, versions: Versions, *, spec_path: 
         "jobs:",
         "  test:",
         f"    runs-on: {RUNNER}",
+        *services,
         "    steps:",
         "      - uses: actions/checkout@v4",
         "      - uses: erlef/setup-beam@v1",
@@ -105,22 +144,23 @@ def workflow(spec: AppSpec, project: Project, versions: Versions, *, spec_path: 
         "    permissions:",
         "      contents: read",
         "      packages: write",
+        "    outputs:",
+        "      ref: ${{ steps.build.outputs.ref }}",
         "    steps:",
         "      - uses: actions/checkout@v4",
         "      - name: Image names are lowercase (GitHub owners may not be)",
         '        run: echo "IMAGE=${IMAGE,,}" >> "$GITHUB_ENV"',
-        "      - uses: docker/setup-buildx-action@v3",
+        "      # buildah (preinstalled on GitHub's Ubuntu runners) reads the credentials login-action writes.",
         "      - uses: docker/login-action@v3",
         "        with:",
         f"          registry: {host}",
         *(f"          {item}" for item in login),
-        "      - uses: docker/build-push-action@v6",
-        "        with:",
-        "          context: .",
-        "          push: true",
-        "          tags: ${{ env.IMAGE }}:${{ github.sha }}",
-        "          cache-from: type=gha",
-        "          cache-to: type=gha,mode=max",
+        *install,
+        "      - name: Build and push the image tagged with this commit (the same command as on a laptop)",
+        "        id: build",
+        "        run: |",
+        f'          beamkube build {spec_arg} --push --image "$IMAGE" --tag "$GITHUB_SHA" > "$RUNNER_TEMP/image-ref"',
+        '          echo "ref=$(cat "$RUNNER_TEMP/image-ref")" >> "$GITHUB_OUTPUT"',
         "  deploy:",
         "    needs: image",
         f"    if: github.event_name == 'push' && github.ref == 'refs/heads/{branch}'",
@@ -132,15 +172,14 @@ def workflow(spec: AppSpec, project: Project, versions: Versions, *, spec_path: 
         "    steps:",
         "      - uses: actions/checkout@v4",
         *install,
-        "      - name: Image names are lowercase (GitHub owners may not be)",
-        '        run: echo "IMAGE=${IMAGE,,}" >> "$GITHUB_ENV"',
-        "      - name: Deploy the image built from this commit",
+        "      - name: Deploy the image built from this commit (pinned to the digest it was pushed with)",
         "        env:",
+        "          IMAGE_REF: ${{ needs.image.outputs.ref }}",
         "          KUBECONFIG_DATA: ${{ secrets.KUBECONFIG }}",
         "        run: |",
         "          umask 077",
         '          printf \'%s\' "$KUBECONFIG_DATA" > "$RUNNER_TEMP/kubeconfig"',
         '          export KUBECONFIG="$RUNNER_TEMP/kubeconfig"',
-        f'          beamkube deploy {spec_arg} --image "$IMAGE:$GITHUB_SHA"',
+        f'          beamkube deploy {spec_arg} --image "$IMAGE_REF"',
     ]
     return "\n".join(lines) + "\n"

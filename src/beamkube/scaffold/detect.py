@@ -34,6 +34,7 @@ KNOWN_ENTRIES = (
     "src",
     "include",
     "apps",
+    "c_src",
     ".tool-versions",
 )
 CONFIG_FILES = ("config/config.exs", "config/prod.exs", "config/runtime.exs")
@@ -85,6 +86,7 @@ class Project:
     umbrella: bool = False
     phx_server: bool = False
     secret_env: tuple[str, ...] = ()
+    deps: tuple[str, ...] = ()  # declared dependencies (hex, git or path): none means no hex/rebar downloads
     assets_deploy: bool = False
     entries: frozenset[str] = frozenset()
     config_files: tuple[str, ...] = ()
@@ -243,6 +245,7 @@ def _detect_mix(files: ProjectFiles) -> Project:
         umbrella=umbrella,
         phx_server=phx_server,
         secret_env=secret_env,
+        deps=tuple(sorted(deps)),
         assets_deploy='"assets.deploy"' in mix and "assets" in files.entries,
         entries=files.entries,
         config_files=tuple(name for name in CONFIG_FILES if name in files.texts),
@@ -419,6 +422,35 @@ def _libcluster_mismatches(files: ProjectFiles, spec_name: str, release: str) ->
     return warnings
 
 
+def _rebar_deps(config: str) -> tuple[str, ...]:
+    """Names of the top-level entries of `{deps, [...]}` (`name` or `{name, ...}`); () when there are none."""
+    start = re.search(r"\{\s*deps\s*,\s*\[", config)
+    if start is None:
+        return ()
+    depth, index, items, current = 1, start.end(), [], ""
+    while index < len(config) and depth:
+        char = config[index]
+        if char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        if depth == 1 and char == ",":
+            items.append(current)
+            current = ""
+        elif depth:
+            current += char
+        index += 1
+    items.append(current)
+    names = []
+    for item in (i.strip().lstrip("{").strip() for i in items):
+        match = re.match(r"'?([a-z][a-zA-Z0-9_@]*)'?", item)
+        if match:
+            names.append(match.group(1))
+        elif item:
+            names.append(item[:40])
+    return tuple(sorted(names))
+
+
 def _detect_rebar(files: ProjectFiles) -> Project:
     config = _strip_erlang_comments(files.texts["rebar.config"])
     guesses: list[Guess] = [Guess("build tool", "rebar3", "rebar.config")]
@@ -455,6 +487,7 @@ def _detect_rebar(files: ProjectFiles) -> Project:
         otp_version=versions.otp,
         otp_minimum=minimum,
         rebar3_version=versions.rebar3,
+        deps=_rebar_deps(config),
         entries=files.entries,
         guesses=(*guesses, Guess("discovery", "beamkube default", "Erlang project: beamkube's own discovery loop")),
     )

@@ -127,14 +127,25 @@ def _apt(packages: tuple[str, ...], why: str) -> Step:
     )
 
 
+def _toolchain(project: Project) -> list[Step]:
+    """A C compiler and git only when something can need them: dependencies (NIFs, git deps) or c_src/."""
+    if not project.deps and "c_src" not in project.entries:
+        return []
+    return [_apt(("build-essential", "git"), "C compiler and git for NIF and git dependencies")]
+
+
 def _mix_plan(project: Project, versions: Versions) -> Plan:
     image = "hexpm/elixir:${ELIXIR_VERSION}-erlang-${OTP_VERSION}-debian-${DEBIAN_VERSION}"
     steps: list[Step] = [
-        _apt(("build-essential", "git"), "C compiler and git for NIF and git dependencies"),
+        *_toolchain(project),
         Step("WORKDIR", BUILD_DIR),
         Step("ENV", "MIX_ENV=prod"),
-        Step("RUN", "mix local.hex --force && mix local.rebar --force", tooling=True),
     ]
+    if project.deps:
+        # Build args are in RUN's environment and unset unless given: `--build-arg HEX_MIRROR=<url>` points
+        # Hex (and `mix local.hex`/`local.rebar`) at a mirror; without it hex.pm is used.
+        steps.append(Step("ARG", "HEX_MIRROR", "Optional: a Hex mirror (hex.pm unreachable from the build)"))
+        steps.append(Step("RUN", "mix local.hex --force && mix local.rebar --force", tooling=True))
     first = ("mix.exs", "mix.lock", "apps") if project.umbrella else ("mix.exs", "mix.lock")
     why = "Dependencies first: these layers are rebuilt only when mix.exs/mix.lock change"
     steps += _copy(project, first, "./", why)
@@ -158,16 +169,19 @@ def _rebar_plan(project: Project, versions: Versions) -> Plan:
     image = "hexpm/erlang:${OTP_VERSION}-debian-${DEBIAN_VERSION}"
     steps: list[Step] = [
         Step("ARG", "REBAR3_VERSION"),
-        _apt(("build-essential", "git"), "C compiler and git for NIF and git dependencies"),
+        *_toolchain(project),
         Step(
-            "ADD",
-            "https://github.com/erlang/rebar3/releases/download/${REBAR3_VERSION}/rebar3 /usr/local/bin/rebar3",
-            "hexpm/erlang images carry no rebar3",
-            tooling=True,
+            "ARG",
+            "REBAR3_URL=https://github.com/erlang/rebar3/releases/download/${REBAR3_VERSION}/rebar3",
+            "hexpm/erlang images carry no rebar3; --build-arg REBAR3_URL=<url> fetches it from elsewhere",
         ),
+        # DL3020 (COPY for local files): hadolint cannot see that the build arg holds a URL.
+        Step("ADD", "${REBAR3_URL} /usr/local/bin/rebar3", tooling=True, lint_ignore="DL3020"),
         Step("RUN", "chmod 0755 /usr/local/bin/rebar3", tooling=True),
         Step("WORKDIR", BUILD_DIR),
     ]
+    if project.deps:
+        steps.append(Step("ARG", "HEX_CDN", "Optional: a Hex mirror for rebar3 (--build-arg HEX_CDN=<url>)"))
     why = "Dependencies first: rebuilt only when rebar.config/rebar.lock change"
     steps += _copy(project, ("rebar.config", "rebar.lock"), "./", why)
     steps.append(Step("RUN", "rebar3 as prod compile --deps_only"))

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from pydantic import ValidationError
 
 from beamkube.errors import SpecError
+from beamkube.safe_yaml import SPEC_LIMITS, YamlLoadError, decode, load_single
 from beamkube.spec import model
+from beamkube.spec.foreign import recognise_foreign
 from beamkube.spec.model import AppSpec
 
 # What a pattern means, in words (the message shows these instead of the regular expression).
@@ -31,45 +34,66 @@ PATTERN_WORDS = {
     r"^/[^\s]*$": "an absolute path without spaces",
     r"^[^\s]+$": "an image reference without spaces, e.g. ghcr.io/acme/app:1.2.3",
     r"^[-._a-zA-Z0-9]+$": "a Secret key: letters, digits, '-', '_' and '.'",
+    r"^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$": "a lowercase DNS name like shop.example.com (or *.example.com)",
+    r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$": "a lowercase DNS name like cluster.local",
 }
 
 
-def load_spec(path: str | Path) -> AppSpec:
-    """Read and validate the spec at `path`."""
-    source = str(path)
+STDIN = "-"
+
+
+def load_spec(path: str | Path, stdin: BinaryIO | None = None) -> AppSpec:
+    """Read and validate the spec at `path`; `-` reads `stdin` (bytes), named `<stdin>` in messages."""
+    if str(path) == STDIN:
+        source = "<stdin>"
+        if stdin is None:
+            raise SpecError(source, None, "", "no standard input to read")
+        raw = stdin.read(SPEC_LIMITS.max_bytes + 1)
+    else:
+        source = str(path)
+        raw = _read_file(Path(path), source)
+    if len(raw) > SPEC_LIMITS.max_bytes:
+        raise SpecError(source, None, "", f"is larger than {SPEC_LIMITS.max_bytes:,} bytes; a spec is a short file")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = decode(raw, source)
+    except YamlLoadError as exc:
+        raise SpecError(source, exc.line, "", exc.message) from None
+    return load_spec_text(text, source)
+
+
+def _read_file(path: Path, source: str) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(SPEC_LIMITS.max_bytes + 1)
     except FileNotFoundError:
         raise SpecError(source, None, "", "file not found") from None
     except IsADirectoryError:
         raise SpecError(source, None, "", "is a directory, expected a beamkube.yaml file") from None
-    except UnicodeDecodeError:
-        raise SpecError(source, None, "", "is not UTF-8 text") from None
+    except PermissionError:
+        raise SpecError(source, None, "", "cannot be read (permission denied)") from None
     except OSError as exc:
-        raise SpecError(source, None, "", f"cannot be read ({exc.strerror})") from None
-    return load_spec_text(text, source)
+        raise SpecError(source, None, "", f"cannot be read ({exc.strerror or 'I/O error'})") from None
 
 
 def load_spec_text(text: str, source: str = "<spec>") -> AppSpec:
     """Validate spec text; `source` names it in error messages."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(source, line, "", f"not valid YAML: {problem}") from None
-    if root is None:
+        document = load_single(text, source, "core", SPEC_LIMITS)
+    except YamlLoadError as exc:
+        raise SpecError(source, exc.line, "", exc.message) from None
+    if document is None:
         raise SpecError(source, None, "", "is empty; expected a mapping with at least name and image")
+    root, data = document.node, document.data
     _reject_duplicate_keys(root, source, ())
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:  # composes but does not construct (e.g. bad tag)
-        raise SpecError(source, None, "", f"not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise SpecError(
             source, root.start_mark.line + 1, "", f"expected a mapping with at least name and image, got {_kind(data)}"
         )
+    if not all(isinstance(key, str) for key in data):
+        raise SpecError(source, root.start_mark.line + 1, "", "every field name must be text")
+    foreign = recognise_foreign(data)
+    if foreign is not None:
+        raise SpecError(source, root.start_mark.line + 1, "", foreign)
     return parse_spec(data, source, root)
 
 
@@ -104,7 +128,7 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>", node: yaml.Node | N
         if union is not None:
             loc, message = union
             raise SpecError(source, _line_of(node, loc), _dotted(loc), message) from None
-        error = _chosen_error(errors)
+        error = _near_miss(errors) or _chosen_error(errors)
         # A cross-field rule names the field to blame (FieldError.loc, relative to the model that raised it).
         loc = tuple(error["loc"]) + tuple(getattr((error.get("ctx") or {}).get("error"), "loc", ()))
         path = _dotted(loc)
@@ -157,6 +181,20 @@ def _chosen_error(errors: list[Any]) -> Any:
         if meant:
             return meant[0]
     return errors[0]
+
+
+def _near_miss(errors: list[Any]) -> Any:
+    """An unknown field that is a misspelling of a missing required one (`imgae` for `image`): that is the
+    mistake to report, not "image: is required"."""
+    missing = [tuple(e["loc"]) for e in errors if e["type"] == "missing"]
+    for error in errors:
+        loc = tuple(error["loc"])
+        if error["type"] != "extra_forbidden" or not loc:
+            continue
+        siblings = [str(m[-1]) for m in missing if m[:-1] == loc[:-1]]
+        if difflib.get_close_matches(str(loc[-1]), siblings, n=1, cutoff=0.6):
+            return error
+    return None
 
 
 def _failed_union(errors: list[Any]) -> tuple[tuple[Any, ...], str] | None:
@@ -258,7 +296,7 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
         return (
             f"{_show(value)} is not {PATTERN_WORDS[pattern]}"
             if pattern in PATTERN_WORDS
-            else f"{_show(value)} does not match {pattern}"
+            else f"{_show(value)} is not in the form this field takes (beamkube schema describes it)"
         )
     if kind in ("literal_error", "enum"):
         return f"{_show(value)} is not allowed; expected {ctx.get('expected')}"
@@ -269,6 +307,8 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{_show(value)} is not an integer"
     if kind in ("string_type",):
+        if isinstance(value, dict | list):
+            return f"expected a string, got {_show(value)}"
         return f"{_show(value)} is not a string (quote it)"
     if kind in ("bool_type", "bool_parsing"):
         return f"{_show(value)} is not a boolean (true or false)"
@@ -286,10 +326,23 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
 
 
 def _show(value: Any) -> str:
-    """A value as the user wrote it in YAML (true, null, 'text'), not as Python prints it."""
+    """A value as the user would write it in YAML (true, null, 'text', 2.5), never a Python repr."""
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
-    return repr(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")  # YAML's spelling
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = str(value)
+    if len(text) > 100:
+        text = f"{text[:60]}… ({len(text):,} characters)"
+    if text.isprintable():
+        return "'" + text.replace("'", "''") + "'"  # YAML's single-quoted style
+    return json.dumps(text, ensure_ascii=False)  # YAML's double-quoted style shows control characters
 
 
 def _kind(value: Any) -> str:

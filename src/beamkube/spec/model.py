@@ -20,7 +20,7 @@ NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 RELEASE_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 QUANTITY_PATTERN = r"^([0-9]+(\.[0-9]+)?)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$"
 CPU_PATTERN = r"^([0-9]+(\.[0-9]+)?|[0-9]+m)$"
-MEMORY_PATTERN = r"^[0-9]+(\.[0-9]+)?(k|Ki|M|Mi|G|Gi|T|Ti)?$"
+MEMORY_PATTERN = r"^[0-9]+(\.[0-9]+)?(k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"
 PERCENT_OR_INT = r"^([0-9]+%?)$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$"
@@ -43,6 +43,8 @@ OWN_LABELS = frozenset(f"app.kubernetes.io/{k}" for k in ("name", "instance", "m
 # Kubernetes appends 11 characters to a CronJob's name for its Jobs, so a CronJob name has at most 52.
 CRONJOB_NAME_MAX = 52
 JOB_DIGEST_LEN = 8
+INT32_MAX = 2**31 - 1  # Kubernetes int32 fields (and user/group IDs: IsValidUserID, IsValidGroupID)
+INT64_MAX = 2**63 - 1
 
 
 def _not_reserved(name: str, loc: tuple[str | int, ...]) -> None:
@@ -271,7 +273,9 @@ class Rollout(Strict):
     strategy: Literal["RollingUpdate", "Recreate"] = "RollingUpdate"
     maxUnavailable: int | str = Field(0, description="Deployment only; an integer or a percentage.")
     maxSurge: int | str = Field("50%", description="Deployment only; an integer or a percentage.")
-    partition: int = Field(0, ge=0, description="StatefulSet only: pods with a lower ordinal are not updated.")
+    partition: int = Field(
+        0, ge=0, le=INT32_MAX, description="StatefulSet only: pods with a lower ordinal are not updated."
+    )
     podManagementPolicy: Literal["Parallel", "OrderedReady"] = Field(
         "Parallel",
         description="StatefulSet only. Parallel starts all pods at once; with publishNotReadyAddresses they "
@@ -284,11 +288,11 @@ class Rollout(Strict):
     @classmethod
     def _int_or_percent(cls, value: int | str) -> int | str:
         if isinstance(value, int):
-            if value < 0:
-                raise ValueError("must be a non-negative integer or a percentage like '25%'")
+            if not 0 <= value <= INT32_MAX:
+                raise ValueError(f"must be an integer from 0 to {INT32_MAX} or a percentage from 0% to 100%")
             return value
-        if not re.fullmatch(r"[0-9]{1,3}%", value):
-            raise ValueError("must be a non-negative integer or a percentage like '25%'")
+        if not re.fullmatch(r"(100|[1-9]?[0-9])%", value):
+            raise ValueError(f"must be an integer from 0 to {INT32_MAX} or a percentage from 0% to 100%")
         return value
 
 
@@ -307,7 +311,7 @@ class Spread(Strict):
     """A topologySpreadConstraint over zones (or hosts)."""
 
     topology: Topology = "zone"
-    maxSkew: int = Field(1, ge=1)
+    maxSkew: int = Field(1, ge=1, le=INT32_MAX)
     whenUnsatisfiable: Literal["ScheduleAnyway", "DoNotSchedule"] = "ScheduleAnyway"
 
 
@@ -369,7 +373,7 @@ class Job(Strict):
     command: list[str] | None = Field(None, min_length=1, description="Full command instead of `eval`.")
     schedule: str | None = Field(None, pattern=CRON_PATTERN, description="Cron schedule → a CronJob.")
     backoffLimit: int = Field(3, ge=0, le=100)
-    activeDeadlineSeconds: int = Field(600, ge=1)
+    activeDeadlineSeconds: int = Field(600, ge=1, le=INT64_MAX)
     concurrencyPolicy: Literal["Forbid", "Allow", "Replace"] = "Forbid"
 
     @model_validator(mode="after")
@@ -440,9 +444,9 @@ class Disruption(Strict):
             raise ValueError("set only one of minAvailable, maxUnavailable")
         for key in ("minAvailable", "maxUnavailable"):
             value = getattr(self, key)
-            bad_int = isinstance(value, int) and value < 0
+            bad_int = isinstance(value, int) and not 0 <= value <= INT32_MAX
             if bad_int or (isinstance(value, str) and not re.fullmatch(r"(100|[1-9]?[0-9])%", value)):
-                raise FieldError((key,), f"{value!r} must be a non-negative integer or a percentage like '25%'")
+                raise FieldError((key,), f"{value!r} must be an integer from 0 to {INT32_MAX} or a percentage to 100%")
         return self
 
 
@@ -470,9 +474,9 @@ class Metrics(Strict):
 class Security(Strict):
     """Pod security. Defaults meet the Pod Security `restricted` profile."""
 
-    runAsUser: int = Field(65534, ge=1, description="Non-root numeric user (nobody).")
-    runAsGroup: int = Field(65534, ge=1)
-    fsGroup: int = Field(65534, ge=1)
+    runAsUser: int = Field(65534, ge=1, le=INT32_MAX, description="Non-root numeric user (nobody).")
+    runAsGroup: int = Field(65534, ge=1, le=INT32_MAX)
+    fsGroup: int = Field(65534, ge=1, le=INT32_MAX)
     readOnlyRootFilesystem: bool = True
 
 
@@ -538,6 +542,9 @@ class AppSpec(Strict):
 
     @model_validator(mode="after")
     def _cross_field(self) -> AppSpec:
+        from beamkube.spec.bounds import check_bounds
+
+        check_bounds(self)  # Kubernetes and BEAM limits (spec/bounds.py)
         if self.storage is not None and self.identity is not Identity.STABLE:
             raise FieldError(("storage",), "needs identity: stable (volumeClaimTemplates belong to a StatefulSet)")
         discovery = self.effective_discovery

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from beamkube.audit.context import Context
 from beamkube.audit.model import Hit, Manifest, Rule, Severity
-from beamkube.audit.rules import beam, platform, workload
+from beamkube.audit.rules import batch, beam, live, objects, platform, pods, rbac, services, spread, workload
 
 
 def _reported_by_engine(ctx: Context, m: Manifest) -> Iterator[Hit]:
@@ -35,14 +35,16 @@ THEMES = {
     "autoscaling": "Autoscaling (HPA/VPA)",
     "security": "Restricted securityContext",
     "image": "Image tag and pull policy",
-    "network": "NetworkPolicy",
+    "network": "Services, Ingress and NetworkPolicy",
+    "rbac": "RBAC",
     "api": "Removed and deprecated API versions",
     "beam": "BEAM clustering and runtime",
+    "live": "Live cluster only (audit --cluster)",
 }
 
-RULES: tuple[Rule, ...] = tuple(
-    sorted([MALFORMED, *workload.RULES, *platform.RULES, *beam.RULES], key=lambda r: r.id)
-)
+_ALL = [MALFORMED, *objects.RULES, *workload.RULES, *batch.RULES, *pods.RULES, *platform.RULES, *services.RULES]
+_ALL += [*spread.RULES, *rbac.RULES, *beam.RULES, *live.RULES]
+RULES: tuple[Rule, ...] = tuple(sorted(_ALL, key=lambda r: r.id))
 BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 __all__ = ["BY_ID", "MALFORMED", "RULES", "THEMES"]

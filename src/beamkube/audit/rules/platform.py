@@ -24,9 +24,12 @@ MUTABLE_TAGS = frozenset({"latest", "snapshot", "master", "main", "dev", "develo
 
 
 def _all_containers(m: Manifest) -> list[Mapping[str, Any]]:
-    spec = pod_spec(m)
-    items = as_list(spec.get("initContainers")) + as_list(spec.get("containers"))
-    return [c for c in items if isinstance(c, Mapping)]
+    found: list[Mapping[str, Any]] | None = m.__dict__.get("_all_containers")
+    if found is None:
+        spec = pod_spec(m)
+        items = as_list(spec.get("initContainers")) + as_list(spec.get("containers"))
+        found = m.__dict__["_all_containers"] = [c for c in items if isinstance(c, Mapping)]  # per-object memo
+    return found
 
 
 def _sc(c: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -82,6 +85,12 @@ def privileged(ctx: Context, m: Manifest) -> Iterator[Hit]:
     for key in ("hostNetwork", "hostPID", "hostIPC"):
         if spec.get(key) is True:
             yield Hit(f"{key}: true")
+    # Windows host-process containers run as processes on the node (baseline profile forbids them).
+    if as_map(as_map(spec.get("securityContext")).get("windowsOptions")).get("hostProcess") is True:
+        yield Hit("spec.securityContext.windowsOptions.hostProcess: true")
+    for c in _all_containers(m):
+        if as_map(_sc(c).get("windowsOptions")).get("hostProcess") is True:
+            yield Hit(f"container {c.get('name')} windowsOptions.hostProcess: true")
 
 
 def misplaced_security(ctx: Context, m: Manifest) -> Iterator[Hit]:
@@ -232,7 +241,7 @@ RULES = [
          "Required by the restricted profile; limits the syscalls a compromised process can make.",
          PODS, seccomp),
     Rule("BK606", Severity.ERROR, "security", "Pod is privileged or shares host namespaces",
-         "Remove privileged: true and hostNetwork/hostPID/hostIPC.",
+         "Remove privileged: true, hostNetwork/hostPID/hostIPC and windowsOptions.hostProcess.",
          "These give the pod the node: forbidden by the baseline and restricted profiles.",
          PODS, privileged),
     Rule("BK607", Severity.ERROR, "security", "Container-only fields in the pod securityContext",

@@ -17,6 +17,7 @@ from beamkube.audit.context import (
     POD_KINDS,
     SCALABLE,
     Context,
+    Replicas,
     as_list,
     as_map,
     containers,
@@ -59,13 +60,18 @@ def _valid_amounts(part: Any) -> dict[str, Any]:
 
 
 def qos_class(m: Manifest) -> str:
-    """The pod's QoS class (renderer's `pod_qos`) over well-formed resource amounts."""
+    """The pod's QoS class (renderer's `pod_qos`) over well-formed resource amounts (memoized per object)."""
+    known: str | None = m.__dict__.get("_qos")
+    if known is not None:
+        return known
     cleaned = []
     for c in containers(m):
         resources = as_map(c.get("resources"))
         parts = {k: _valid_amounts(resources.get(k)) for k in ("requests", "limits") if resources.get(k)}
         cleaned.append({"resources": parts})
-    return pod_qos(cleaned).klass
+    klass: str = pod_qos(cleaned).klass
+    m.__dict__["_qos"] = klass
+    return klass
 
 
 def best_effort(ctx: Context, m: Manifest) -> Iterator[Hit]:
@@ -198,16 +204,10 @@ def _int(value: Any, default: int) -> int:
 # ---------------------------------------------------------------- rollout & replicas
 
 
-def replicas_of(ctx: Context, m: Manifest) -> int:
-    """The replicas a workload runs with: its HPA's minimum if one targets it, else `replicas` (default 1)."""
-    for hpa in ctx.hpas_for(m):
-        return _int(hpa.spec.get("minReplicas"), 1)
-    return _int(m.spec.get("replicas"), 1)
-
-
 def single_replica(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    if m.kind in SCALABLE and not ctx.hpas_for(m) and _int(m.spec.get("replicas"), 1) < 2:
-        yield Hit(f"replicas {m.spec.get('replicas', 1)}")
+    replicas = ctx.replicas(m)
+    if m.kind in SCALABLE and not replicas.scaled and replicas.low < 2:
+        yield Hit(replicas.describe(replicas.low))
 
 
 def selector_mismatch(ctx: Context, m: Manifest) -> Iterator[Hit]:
@@ -249,13 +249,40 @@ def rolling_update(ctx: Context, m: Manifest) -> Iterator[Hit]:
     if strategy.get("type", "RollingUpdate") != "RollingUpdate":
         return
     rolling = as_map(strategy.get("rollingUpdate"))
-    replicas = replicas_of(ctx, m)
-    unavailable = _scaled(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
-    surge = _scaled(rolling.get("maxSurge", "25%"), replicas, round_up=True)
-    if unavailable == 0 and surge == 0:
-        yield Hit("maxSurge and maxUnavailable are both 0: the rollout can never progress")
-    elif unavailable is not None and replicas >= 1 and unavailable >= replicas:
-        yield Hit(f"maxUnavailable {rolling.get('maxUnavailable')} may stop all {replicas} pods at once")
+    replicas = ctx.replicas(m)
+    for count in replicas.counts:  # the HPA minimum and the declared replicas, each must roll safely
+        unavailable = _scaled(rolling.get("maxUnavailable", "25%"), count, round_up=False)
+        surge = _scaled(rolling.get("maxSurge", "25%"), count, round_up=True)
+        if unavailable == 0 and surge == 0:
+            yield Hit("spec.strategy.rollingUpdate: maxSurge and maxUnavailable are both 0 at "
+                      f"{replicas.describe(count)}: the rollout can never progress")
+        elif unavailable is not None and count >= 1 and unavailable >= count:
+            yield Hit(f"spec.strategy.rollingUpdate.maxUnavailable {rolling.get('maxUnavailable')} may stop all "
+                      f"pods at {replicas.describe(count)}")
+
+
+_STRATEGY_FIELD = {"Deployment": "strategy", "StatefulSet": "updateStrategy", "DaemonSet": "updateStrategy"}
+_STRATEGY_TYPES = {
+    "Deployment": ("RollingUpdate", "Recreate"),
+    "StatefulSet": ("RollingUpdate", "OnDelete"),
+    "DaemonSet": ("RollingUpdate", "OnDelete"),
+}
+
+
+def unknown_strategy(ctx: Context, m: Manifest) -> Iterator[Hit]:
+    field_name = _STRATEGY_FIELD[m.kind]
+    strategy = m.spec.get(field_name)
+    if strategy is None:
+        return
+    kind = as_map(strategy).get("type", "RollingUpdate")
+    if kind not in _STRATEGY_TYPES[m.kind]:
+        allowed = " or ".join(_STRATEGY_TYPES[m.kind])
+        yield Hit(f"spec.{field_name}.type {kind!r} (allowed: {allowed})")
+
+
+def on_delete(ctx: Context, m: Manifest) -> Iterator[Hit]:
+    if as_map(m.spec.get("updateStrategy")).get("type") == "OnDelete":
+        yield Hit("spec.updateStrategy.type OnDelete")
 
 
 def recreate(ctx: Context, m: Manifest) -> Iterator[Hit]:
@@ -267,26 +294,81 @@ def recreate(ctx: Context, m: Manifest) -> Iterator[Hit]:
 
 
 def no_pdb(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    if m.kind in SCALABLE and replicas_of(ctx, m) >= 2 and not ctx.pdbs_for(m):
-        yield Hit(f"{replicas_of(ctx, m)} replicas")
+    replicas = ctx.replicas(m)
+    if m.kind in SCALABLE and replicas.high >= 2 and not ctx.pdbs_for(m):
+        yield Hit(_runs(replicas))
+
+
+def _runs(replicas: Replicas) -> str:
+    if replicas.scaled:
+        declared = f", replicas {replicas.declared}" if replicas.declared is not None else ""
+        return f"HPA minReplicas {replicas.hpa_min}, maxReplicas {replicas.hpa_max}{declared}"
+    return replicas.describe(replicas.low)
+
+
+def _percent(value: Any) -> float | None:
+    if isinstance(value, str) and value.endswith("%"):
+        try:
+            return float(value[:-1])
+        except ValueError:
+            return None
+    return None
 
 
 def pdb_blocks(ctx: Context, m: Manifest) -> Iterator[Hit]:
     spec = m.spec
     if spec.get("maxUnavailable") in (0, "0%", "0"):
-        yield Hit("maxUnavailable 0 never allows an eviction")
+        yield Hit(f"spec.maxUnavailable {spec.get('maxUnavailable')} never allows an eviction")
         return
     min_available = spec.get("minAvailable")
     if min_available is None:
         return
-    for w in ctx.workloads_selected_by(m):
-        if w.kind not in SCALABLE and w.kind != "StatefulSet":
-            continue
-        replicas = replicas_of(ctx, w)
-        needed = _scaled(min_available, replicas, round_up=True)
-        if needed is not None and needed >= replicas:
-            how = "the HPA minimum" if ctx.hpas_for(w) else "replicas"
-            yield Hit(f"minAvailable {min_available} >= {how} {replicas} of {w.kind} {w.name}")
+    share = _percent(min_available)
+    if share is not None and share >= 100:
+        yield Hit(f"spec.minAvailable {min_available} never allows an eviction")
+        return
+    # The disruption controller's expected count is the sum of the scale of every workload owning a
+    # selected pod; the fewest pods they may run (HPA minimum, else replicas) is when the budget bites.
+    workloads = [w for w in ctx.workloads_selected_by(m) if w.kind in SCALABLE]
+    if not workloads:
+        return
+    counts = [ctx.replicas(w) for w in workloads]
+    expected = sum(r.low for r in counts)
+    needed = _scaled(min_available, expected, round_up=True)
+    if needed is not None and needed >= expected:
+        if len(workloads) == 1:
+            what = f"{counts[0].describe(expected)} of {workloads[0].kind} {workloads[0].name}"
+        else:
+            what = f"{expected} pods of {len(workloads)} workloads"
+        yield Hit(f"spec.minAvailable {min_available} >= {what}")
+
+
+_BUDGET_FIELDS = ("minAvailable", "maxUnavailable")
+
+
+def pdb_invalid(ctx: Context, m: Manifest) -> Iterator[Hit]:
+    spec = m.spec
+    present = [f for f in _BUDGET_FIELDS if spec.get(f) is not None]
+    if len(present) == 2:
+        yield Hit("spec sets both minAvailable and maxUnavailable (the API allows one)")
+    elif not present:
+        yield Hit("spec sets neither minAvailable nor maxUnavailable")
+    for name in present:
+        value = spec[name]
+        share = _percent(value)
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            continue  # a wrong type: BK001 territory for the API server's schema
+        if isinstance(value, int) and value < 0:
+            yield Hit(f"spec.{name} {value} is negative")
+        elif isinstance(value, str) and (share is None or share < 0 or share > 100):
+            yield Hit(f"spec.{name} {value!r} is not a percentage between 0% and 100%")
+
+
+def pdb_unhealthy_policy(ctx: Context, m: Manifest) -> Iterator[Hit]:
+    # The field exists from Kubernetes 1.27 (beta, on by default; GA in 1.31).
+    unset = m.spec.get("unhealthyPodEvictionPolicy") is None
+    if m.api_version == "policy/v1" and ctx.kube_version >= (1, 27) and unset:
+        yield Hit("spec.unhealthyPodEvictionPolicy unset (IfHealthyBudget)")
 
 
 def pdb_orphan(ctx: Context, m: Manifest) -> Iterator[Hit]:
@@ -317,11 +399,12 @@ def malformed_preferred(ctx: Context, m: Manifest) -> Iterator[Hit]:
 
 
 def no_spread(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    if m.kind not in SCALABLE or replicas_of(ctx, m) < 2:
+    replicas = ctx.replicas(m)
+    if m.kind not in SCALABLE or replicas.high < 2:
         return
     spec = pod_spec(m)
     if not _anti_affinity_terms(spec) and not as_list(spec.get("topologySpreadConstraints")):
-        yield Hit(f"{replicas_of(ctx, m)} replicas may share one node")
+        yield Hit(f"{_runs(replicas)}: pods may share one node")
 
 
 def spread_mismatch(ctx: Context, m: Manifest) -> Iterator[Hit]:
@@ -333,12 +416,24 @@ def spread_mismatch(ctx: Context, m: Manifest) -> Iterator[Hit]:
         selector = as_map(term.get("labelSelector"))
         if not selector or not label_selector_matches(selector, labels):
             yield Hit("podAntiAffinity labelSelector does not match this pod's labels")
+        elif not _term_covers_own_namespace(term, m.namespace):
+            yield Hit(f"podAntiAffinity namespaces {as_list(term.get('namespaces'))} leave out the pod's own "
+                      f"namespace {m.namespace}")
         if not term.get("topologyKey"):
             yield Hit("podAntiAffinity term without topologyKey")
     for item in as_list(spec.get("topologySpreadConstraints")):
         selector = as_map(as_map(item).get("labelSelector"))
         if not selector or not label_selector_matches(selector, labels):
             yield Hit("topologySpreadConstraints labelSelector does not match this pod's labels")
+
+
+def _term_covers_own_namespace(term: Mapping[str, Any], namespace: str) -> bool:
+    """A term looks at the pod's own namespace unless `namespaces` lists others (a namespaceSelector,
+    `{}` meaning all, may add namespaces back: beamkube cannot see namespace labels, so it trusts it)."""
+    names = as_list(term.get("namespaces"))
+    if not names or "namespaceSelector" in term:
+        return True
+    return namespace in [str(n) for n in names]
 
 
 _OLD_TOPOLOGY = {
@@ -502,6 +597,14 @@ RULES = [
          "Use RollingUpdate unless two versions must never run side by side.",
          "Recreate stops every pod before starting the new ones: each rollout is an outage.",
          frozenset({"Deployment"}), recreate),
+    Rule("BK306", Severity.ERROR, "rollout", "Update strategy type is not one the controller knows",
+         "Use RollingUpdate or Recreate for a Deployment, RollingUpdate or OnDelete for a StatefulSet or DaemonSet.",
+         "The API server rejects any other strategy type.",
+         frozenset({"Deployment", "StatefulSet", "DaemonSet"}), unknown_strategy),
+    Rule("BK307", Severity.INFO, "rollout", "StatefulSet or DaemonSet only updates pods deleted by hand",
+         "Use updateStrategy.type RollingUpdate unless an operator replaces pods itself.",
+         "With OnDelete a new template reaches the pods only when someone deletes them: changes silently wait.",
+         frozenset({"StatefulSet", "DaemonSet"}), on_delete),
     Rule("BK401", Severity.WARNING, "availability", "No PodDisruptionBudget covers the workload",
          "Add a policy/v1 PodDisruptionBudget with maxUnavailable: 1 selecting the pods.",
          "Node drains and cluster upgrades may then evict every replica at once.",
@@ -514,6 +617,16 @@ RULES = [
          "Make spec.selector match the pod template labels of the workload it protects.",
          "A budget that selects nothing protects nothing (or its workload is in another file).",
          frozenset({"PodDisruptionBudget"}), pdb_orphan),
+    Rule("BK404", Severity.ERROR, "availability", "PodDisruptionBudget policy is missing or invalid",
+         "Set exactly one of minAvailable or maxUnavailable, as an integer >= 0 or a percentage 0%-100%.",
+         "The API server rejects both fields together, negative values and percentages above 100%; with "
+         "neither the budget protects nothing.",
+         frozenset({"PodDisruptionBudget"}), pdb_invalid),
+    Rule("BK405", Severity.INFO, "availability", "PodDisruptionBudget keeps unhealthy pods from being evicted",
+         "Set spec.unhealthyPodEvictionPolicy: AlwaysAllow.",
+         "With the default IfHealthyBudget a crash-looping pod that never gets ready counts against the budget "
+         "and can block node drains.",
+         frozenset({"PodDisruptionBudget"}), pdb_unhealthy_policy),
     Rule("BK451", Severity.WARNING, "placement", "Replicas are not spread across nodes",
          "Add podAntiAffinity on kubernetes.io/hostname or a topologySpreadConstraint selecting the pods.",
          "All replicas of a cluster on one node die together with that node.",
