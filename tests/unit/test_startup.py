@@ -257,11 +257,11 @@ def test_the_console_script_takes_the_fast_path() -> None:
 
 def test_yaml_goes_through_libyaml_where_pyyaml_has_it() -> None:
     import yaml
+    from yaml._yaml import CParser
 
-    from beamkube import output
-    from beamkube.audit import loader
+    from beamkube import output, safe_yaml
 
     # PyYAML's manylinux wheels bundle libyaml: without it every load and dump is several times slower.
     assert yaml.__with_libyaml__
     assert issubclass(output._Dumper, yaml.CSafeDumper)
-    assert loader._Loader is yaml.CSafeLoader
+    assert all(issubclass(loader, CParser) for loader in safe_yaml.LOADERS.values())
