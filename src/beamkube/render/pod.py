@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from beamkube.quantity import memory_bytes
-from beamkube.render.beam import VM_ARGS_FILE, beam_env
+from beamkube.render.beam import VM_ARGS_FILE, beam_config_files, beam_env, drain_pre_stop
 from beamkube.render.names import CONFIG_DIR, CONTAINER, TLS_DIR, TMP_DIR, Names, priority_class_name, selector_labels
 from beamkube.spec.model import AppSpec, Discovery, Flavour, Probe, Spread
 
@@ -142,6 +142,7 @@ def volumes(spec: AppSpec, names: Names) -> list[dict[str, Any]]:
     config_items = [{"key": VM_ARGS_FILE[flavour], "path": VM_ARGS_FILE[flavour]}]
     if spec.cluster.tls is not None:
         config_items.append({"key": "ssl_dist.conf", "path": "ssl_dist.conf"})
+    config_items += [{"key": key, "path": key} for key in beam_config_files(spec)]  # remote.vm.args (beam.py)
     vols: list[dict[str, Any]] = [
         {"name": "beam-config", "configMap": {"name": names.config_map, "items": config_items}},
         {"name": "tmp", "emptyDir": {"sizeLimit": tmp_size_limit(spec)}},
@@ -164,6 +165,8 @@ def volume_mounts(spec: AppSpec) -> list[dict[str, Any]]:
 
 
 def _pre_stop(spec: AppSpec, kube_version: tuple[int, int]) -> dict[str, Any] | None:
+    if (drain := drain_pre_stop(spec)) is not None:  # shutdown.drain (render/beam.py)
+        return drain
     seconds = spec.preStopSleepSeconds
     if seconds == 0:
         return None

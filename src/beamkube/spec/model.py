@@ -283,6 +283,12 @@ class Rollout(Strict):
     )
     progressDeadlineSeconds: int = Field(600, ge=10, le=86400)
     revisionHistoryLimit: int = Field(10, ge=0, le=100)
+    mixedVersions: Literal["allow", "isolate"] = Field(
+        "allow",
+        description="During a rolling update: `allow` lets old and new pods join one cluster; `isolate` puts "
+        "the image version in the node basename (`<release>-<version>@host`), so discovery only connects pods "
+        "of the same version (Fly.io's approach). `:global`/pg/Horde/Mnesia state then does not span versions.",
+    )
 
     @field_validator("maxUnavailable", "maxSurge")
     @classmethod
@@ -480,6 +486,33 @@ class Security(Strict):
     readOnlyRootFilesystem: bool = True
 
 
+class Drain(Strict):
+    """A release command run as the preStop hook, before SIGTERM (RabbitMQ's operator runs `drain` there)."""
+
+    rpc: str | None = Field(
+        None,
+        min_length=1,
+        description="An expression evaluated on the running node: `bin/<release> rpc EXPR` (mix, Distillery; "
+        "Elixir) or `bin/<release> eval EXPR` (relx; Erlang), e.g. `MyApp.drain()`.",
+    )
+    command: list[str] | None = Field(None, min_length=1, description="Or any command (argv) run in the container.")
+    timeoutSeconds: int = Field(
+        30, ge=1, le=3600, description="The drain is stopped after this long; SIGTERM follows either way."
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Drain:
+        if (self.rpc is None) == (self.command is None):
+            raise FieldError(("rpc",), "set exactly one of rpc or command")
+        return self
+
+
+class Shutdown(Strict):
+    """What happens between the pod's deletion and SIGTERM."""
+
+    drain: Drain | None = Field(None, description="A drain hook run before the preStop sleep and SIGTERM.")
+
+
 class AppSpec(Strict):
     """A BEAM application on Kubernetes."""
 
@@ -515,6 +548,7 @@ class AppSpec(Strict):
     preStopSleepSeconds: int = Field(
         5, ge=0, le=300, description="Delay before SIGTERM so endpoints drop the pod before it stops serving."
     )
+    shutdown: Shutdown = Field(default_factory=Shutdown)
     labels: dict[str, str] = Field(default_factory=dict, description="Extra labels on every object.")
     annotations: dict[str, str] = Field(default_factory=dict, description="Extra pod annotations.")
 
@@ -611,6 +645,28 @@ class AppSpec(Strict):
             raise FieldError(
                 ("disruption", "minAvailable"),
                 f"{budget} leaves no pod of {floor} evictable (node drains would hang); use a lower value",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _clustering_fits(self) -> AppSpec:
+        if self.cluster.discovery is Discovery.DNS and self.identity is Identity.STABLE:
+            # A records give IPs, but stable nodes are named <release>@<pod>.<headless>...: nothing would join.
+            raise FieldError(
+                ("cluster", "discovery"),
+                "dns connects <release>@<pod IP>, but identity stable names nodes by pod DNS name; use dnssrv",
+            )
+        drain = self.shutdown.drain
+        if drain is not None and drain.timeoutSeconds + self.preStopSleepSeconds >= self.terminationGracePeriodSeconds:
+            raise FieldError(
+                ("shutdown", "drain", "timeoutSeconds"),
+                f"{drain.timeoutSeconds}s drain + {self.preStopSleepSeconds}s preStop sleep leave no time of the "
+                f"{self.terminationGracePeriodSeconds}s terminationGracePeriodSeconds for init:stop; raise it",
+            )
+        if self.rollout.mixedVersions == "isolate" and not re.search(r"(:[^/@]+|@sha256:[0-9a-f]{12,})$", self.image):
+            raise FieldError(
+                ("rollout", "mixedVersions"),
+                "isolate puts the image version in the node name: pin the image to a tag or digest",
             )
         return self
 
