@@ -26,7 +26,11 @@ PER_APP = 5
 
 APP = """apiVersion: apps/v1
 kind: Deployment
-metadata: {{name: app-{i}, namespace: big}}
+metadata:
+  name: app-{i}
+  namespace: big
+  labels: {{app.kubernetes.io/part-of: shop, app: app-{i}, team: team-{team}, tier: web}}
+  annotations: {{description: "storefront shard {i} of the shop; owned by team {team}; see the runbook"}}
 spec:
   replicas: 3
   selector: {{matchLabels: {{app.kubernetes.io/part-of: shop, app: app-{i}}}}}
@@ -41,28 +45,59 @@ spec:
         - name: web
           image: registry.example.com/shop/app-{i}:1.{i}.0
           ports: [{{name: http, containerPort: 8080}}]
-          env: [{{name: MODE, value: prod}}, {{name: SHARD, value: "{i}"}}]
+          env:
+            - {{name: MODE, value: prod}}
+            - {{name: SHARD, value: "{i}"}}
+            - {{name: POD_NAME, valueFrom: {{fieldRef: {{fieldPath: metadata.name}}}}}}
+            - {{name: POD_IP, valueFrom: {{fieldRef: {{fieldPath: status.podIP}}}}}}
+            - {{name: DATABASE_POOL_SIZE, value: "10"}}
+            - {{name: CACHE_URL, value: "redis://cache-{i}.big.svc.cluster.local:6379/0"}}
+            - {{name: UPSTREAM_URL, value: "http://app-{i}-upstream.big.svc.cluster.local:8080/api/v1"}}
+            - {{name: FEATURE_FLAGS, value: "search,checkout,recommendations,reviews,wishlist"}}
+            - {{name: LOG_LEVEL, value: info}}
+            - {{name: OTEL_EXPORTER_OTLP_ENDPOINT, value: "http://otel-collector.observability.svc:4317"}}
           resources: {{requests: {{cpu: 100m, memory: 128Mi}}, limits: {{cpu: 100m, memory: 128Mi}}}}
           readinessProbe: {{httpGet: {{path: /healthz, port: http}}}}
           livenessProbe: {{httpGet: {{path: /healthz, port: http}}, periodSeconds: 10, failureThreshold: 6}}
           securityContext: {{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
                             capabilities: {{drop: [ALL]}}}}
+        - name: metrics
+          image: registry.example.com/shop/exporter:0.9.{team}
+          args: ["--listen=:9102", "--upstream=http://127.0.0.1:8080/metrics", "--interval=15s"]
+          ports: [{{name: metrics, containerPort: 9102}}]
+          resources: {{requests: {{cpu: 20m, memory: 32Mi}}, limits: {{cpu: 20m, memory: 32Mi}}}}
+          readinessProbe: {{httpGet: {{path: /ready, port: metrics}}}}
+          livenessProbe: {{httpGet: {{path: /live, port: metrics}}, periodSeconds: 10, failureThreshold: 6}}
+          securityContext: {{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
+                            capabilities: {{drop: [ALL]}}}}
 ---
 apiVersion: v1
 kind: Service
-metadata: {{name: app-{i}, namespace: big}}
+metadata:
+  name: app-{i}
+  namespace: big
+  labels: {{app.kubernetes.io/part-of: shop, app: app-{i}, team: team-{team}, tier: web}}
+  annotations: {{description: "storefront shard {i} of the shop; owned by team {team}; see the runbook"}}
 spec:
   selector: {{app.kubernetes.io/part-of: shop, app: app-{i}}}
   ports: [{{name: http, port: 80, targetPort: http}}]
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
-metadata: {{name: app-{i}, namespace: big}}
+metadata:
+  name: app-{i}
+  namespace: big
+  labels: {{app.kubernetes.io/part-of: shop, app: app-{i}, team: team-{team}, tier: web}}
+  annotations: {{description: "storefront shard {i} of the shop; owned by team {team}; see the runbook"}}
 spec: {{maxUnavailable: 1, selector: {{matchLabels: {{app.kubernetes.io/part-of: shop, app: app-{i}}}}}}}
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {{name: app-{i}, namespace: big}}
+metadata:
+  name: app-{i}
+  namespace: big
+  labels: {{app.kubernetes.io/part-of: shop, app: app-{i}, team: team-{team}, tier: web}}
+  annotations: {{description: "storefront shard {i} of the shop; owned by team {team}; see the runbook"}}
 spec:
   podSelector: {{matchLabels: {{app.kubernetes.io/part-of: shop, app: app-{i}}}}}
   policyTypes: [Ingress]
@@ -70,7 +105,11 @@ spec:
 ---
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
-metadata: {{name: app-{i}, namespace: big}}
+metadata:
+  name: app-{i}
+  namespace: big
+  labels: {{app.kubernetes.io/part-of: shop, app: app-{i}, team: team-{team}, tier: web}}
+  annotations: {{description: "storefront shard {i} of the shop; owned by team {team}; see the runbook"}}
 spec:
   scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: app-{i}}}
   minReplicas: 3
@@ -83,7 +122,7 @@ def generate(path: Path, objects: int) -> None:
     with path.open("w", encoding="utf-8") as out:
         for i in range(objects // PER_APP):
             out.write("---\n" if i else "")
-            out.write(APP.format(i=i))
+            out.write(APP.format(i=i, team=i % 40))
 
 
 def run(path: Path) -> tuple[float, float, float]:

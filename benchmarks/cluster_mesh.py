@@ -15,8 +15,10 @@ Run: sudo .venv/bin/python benchmarks/cluster_mesh.py [--sizes 3,5,10] [--runs 3
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.beam import RenderedApp, running_cluster
+from tests.support.kubeapi import api_cluster
 
 from beamkube.render import render
 from beamkube.spec.model import AppSpec
@@ -34,6 +37,8 @@ SPECS: dict[str, dict[str, Any]] = {
                "release": {"flavour": "relx"}, "web": None},
     "static": {"name": "kv", "namespace": "data", "image": "x/kv:1", "identity": "stable",
                "release": {"flavour": "relx"}, "web": None, "cluster": {"discovery": "static"}},
+    # EndpointSlices from the API double through the TLS bridge; the Service's DNS records are withheld.
+    "kubernetes": {"name": "chat", "namespace": "chat", "image": "x/chat:1", "cluster": {"discovery": "kubernetes"}},
 }  # fmt: skip
 
 
@@ -44,7 +49,12 @@ def measure(kind: str, size: int, poll_ms: int) -> tuple[float, float]:
         cluster_opts["maxReplicas"] = size
     spec = AppSpec.model_validate({**spec_data, "replicas": size, "cluster": cluster_opts})
     app = RenderedApp(render(spec).objects, spec.clusterDomain)
-    with running_cluster(app) as cluster:
+    with contextlib.ExitStack() as stack:
+        if kind == "kubernetes":
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bkt-bench-")))
+            cluster = stack.enter_context(api_cluster(app, scratch)).cluster
+        else:
+            cluster = stack.enter_context(running_cluster(app))
         pods = cluster.start_pods([app.pod_name(i) for i in range(size)])
         last_start = time.monotonic()  # start_pods returns once every process is spawned
         nodes = sorted(p.node for p in pods)
@@ -61,7 +71,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="3,5,10")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--poll-ms", type=int, default=500)
-    parser.add_argument("--kinds", default="dns,dnssrv,static")
+    parser.add_argument("--kinds", default="dns,dnssrv,static,kubernetes")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"command: {' '.join([sys.executable, *sys.argv])}")

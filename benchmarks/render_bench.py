@@ -68,7 +68,9 @@ def varied_specs(count: int, seed: int = 2) -> list[dict[str, Any]]:
         spec["namespace"] = f"team-{rng.randrange(50)}"
         spec["image"] = f"registry.example.com/app-{index}:{rng.randrange(1, 99)}.{rng.randrange(10)}.0"
         if "autoscaling" not in spec:
-            spec["replicas"] = rng.randrange(1, 9)
+            # A static peer list bounds the replicas (cluster.maxReplicas): stay within it.
+            most = (spec.get("cluster") or {}).get("maxReplicas") or 8
+            spec["replicas"] = rng.randrange(1, most + 1)
         cpu = rng.choice(["250m", "500m", "1", "2", "3"])
         spec["resources"] = {
             "requests": {"cpu": cpu, "memory": f"{rng.randrange(1, 8) * 256}Mi"},

@@ -248,7 +248,8 @@ def test_streamed_json_is_exactly_the_whole_document() -> None:
     from tests.audit.helpers import fixture
 
     objects = fixture("web")
-    objects[0]["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx"  # two findings, one é below
+    # Messages with what JSON must escape (a quote, a backslash, a tab) and non-ASCII kept as is.
+    objects[0]["spec"]["template"]["spec"]["containers"][0]["image"] = 'ng"in\\x\tcafé'
     objects[0]["metadata"]["labels"] = {"tier": "café"}
     findings = audit_objects(objects, min_severity=Severity.INFO)
     assert len(findings) >= 2

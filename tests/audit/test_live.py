@@ -201,3 +201,17 @@ def test_a_missing_right_is_one_line_naming_the_role_to_bind(
         "beamkube: audit --cluster may not list networkpolicies in namespace prod: bind the ClusterRole printed "
         "by `beamkube audit --print-rbac`\n"
     )
+
+
+def test_context_option_reaches_the_kubeconfig(
+    cluster: Running, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    current = yaml.safe_load(cluster.kubeconfig.read_text())["current-context"]
+    pdb = cluster.api.get("poddisruptionbudgets", NS, "better-together", group="policy")
+    assert pdb is not None
+    cluster.api.put({**pdb, "spec": {**pdb["spec"], "maxUnavailable": 0}})
+    code, report, err = _audit(cluster, monkeypatch, capsys, "--context", current, "-n", NS)
+    assert code == 1, err
+    assert {f["file"] for f in report["findings"]} == {f"cluster:{current}"}
+    code, _report, err = _audit(cluster, monkeypatch, capsys, "--context", "no-such-context")
+    assert code == 2 and err.count("\n") == 1 and "no-such-context" in err

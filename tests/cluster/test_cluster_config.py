@@ -82,10 +82,9 @@ def test_libcluster_snippet_names_match_the_rendered_objects(spec: AppSpec) -> N
         assert (found["service"], found["namespace"], found["application_name"]) == (svc, ns, basename)
         assert objs[("StatefulSet", spec.name)]["spec"]["serviceName"] == found["service"]
     elif discovery == "kubernetes":
-        workload = next(o for (kind, _), o in objs.items() if kind in ("Deployment", "StatefulSet"))
-        labels = dict(kv.split("=", 1) for kv in found["kubernetes_selector"].split(","))
-        assert labels == workload["spec"]["selector"]["matchLabels"]
+        # The selector itself is checked against controller-made Endpoints in test_kubernetes_selector_*.
         assert found["kubernetes_node_basename"] == basename
+        assert env_value(objs, "CLUSTER_DOMAIN") == spec.clusterDomain  # libcluster's API host suffix
         assert found["kubernetes_namespace"] == ns
         role = objs[("Role", f"{spec.name}-discovery")]
         assert any("endpoints" in rule["resources"] and "list" in rule["verbs"] for rule in role["rules"])
@@ -131,27 +130,47 @@ def test_env_listing_is_the_rendered_env_without_secret_values(spec: AppSpec) ->
     assert f"<Secret {spec.cookie_secret_name} key {spec.cluster.cookieKey}>" in result.text()
 
 
-def test_dns_cluster_reads_the_rendered_query() -> None:
-    for discovery, identity in (("dns", "stateless"), ("dnssrv", "stable")):
-        spec = AppSpec.model_validate(
-            {"name": "shop", "image": "x:1", "identity": identity, "cluster": {"discovery": discovery}}
-        )
-        result = cluster_config(spec, Library.DNS_CLUSTER)
-        env = dict(result.env)
-        assert 'System.get_env("DNS_CLUSTER_QUERY")' in result.snippet
-        assert ("resource_types: [:srv]" in result.snippet) == (discovery == "dnssrv")
-        query = env["DNS_CLUSTER_QUERY"]
-        assert query.endswith("shop-headless.default.svc.cluster.local")
-        assert query.startswith("_dist._tcp.") == (discovery == "dnssrv")
+def test_dns_cluster_is_offered_only_for_ip_node_names() -> None:
+    """dns_cluster 0.2.0 dials `<basename>@<IP>` (lib/dns_cluster.ex): the rendered RELEASE_NODE must be
+    `<release>@$(POD_IP)` and the query a name with A/AAAA records of the pods."""
+    spec = AppSpec.model_validate({"name": "shop", "image": "x:1", "cluster": {"discovery": "dns"}})
+    result = cluster_config(spec, Library.DNS_CLUSTER)
+    objs = objects_of(spec)
+    assert 'System.get_env("DNS_CLUSTER_QUERY")' in result.snippet
+    assert "resource_types" not in result.snippet and "dns_rr_types" not in result.snippet
+    assert env_value(objs, "RELEASE_NODE") == f"{spec.release_name}@$(POD_IP)"
+    headless = next(o for (k, _), o in objs.items() if k == "Service" and o["spec"].get("clusterIP") == "None")
+    assert env_value(objs, "DNS_CLUSTER_QUERY") == f"{headless['metadata']['name']}.default.svc.cluster.local"
+    api = AppSpec.model_validate({"name": "chat", "image": "x:1", "cluster": {"discovery": "kubernetes"}})
+    api_snippet = cluster_config(api, Library.DNS_CLUSTER).snippet
+    assert 'dns_cluster_query: "chat-headless.default.svc.cluster.local"' in api_snippet
+    srv = AppSpec.model_validate({"name": "kv", "image": "x:1", "identity": "stable"})
+    with pytest.raises(UsageError, match=r"dns_cluster 0\.2\.0 connects <basename>@<IP>.*kv@\$\(POD_NAME\)"):
+        cluster_config(srv, Library.DNS_CLUSTER)
 
 
 def test_dns_cluster_refuses_api_and_static_discovery() -> None:
     spec = load_spec(example_path("erlang-kv"))
-    with pytest.raises(UsageError, match=r"dns_cluster needs cluster\.discovery dns or dnssrv"):
+    with pytest.raises(UsageError, match=r"dns_cluster 0\.2\.0 connects"):
         cluster_config(spec, Library.DNS_CLUSTER)
     none = AppSpec.model_validate({"name": "solo", "image": "x:1", "cluster": {"discovery": "none"}})
     with pytest.raises(UsageError, match="nothing to configure"):
         cluster_config(none)
+
+
+def test_libcluster_notes_say_where_a_strategy_cannot_work() -> None:
+    """Facts from libcluster 3.5's source: Kubernetes.DNS is A-only, DNSSRV fixes svc.cluster.local, the
+    Kubernetes strategy's httpc resolves IPv4 only."""
+    dns6 = AppSpec.model_validate({"name": "w", "image": "x:1", "cluster": {"ipFamily": "ipv6"}})
+    assert "A records only" in cluster_config(dns6).snippet
+    srv = AppSpec.model_validate({"name": "kv", "image": "x:1", "identity": "stable", "clusterDomain": "corp.example"})
+    assert "svc.cluster.local.;" in cluster_config(srv).snippet
+    api6 = AppSpec.model_validate(
+        {"name": "chat", "image": "x:1", "cluster": {"discovery": "kubernetes", "ipFamily": "ipv6"}}
+    )
+    assert ":httpc.set_options(ipfamily: :inet6fb4)" in cluster_config(api6).snippet
+    api4 = AppSpec.model_validate({"name": "chat", "image": "x:1", "cluster": {"discovery": "kubernetes"}})
+    assert "inet6fb4" not in cluster_config(api4).snippet
 
 
 def test_output_is_deterministic() -> None:
@@ -171,4 +190,4 @@ def test_cli_prints_the_snippet_and_errors_in_one_line() -> None:
     assert 'service: "astarte-pairing-headless"' in ok.stdout
     bad = cli("cluster-config", "--example", "erlang-kv", "--library", "dns_cluster")
     assert bad.returncode == 2
-    assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("beamkube: kv: dns_cluster needs")
+    assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("beamkube: kv: dns_cluster 0.2.0 connects")

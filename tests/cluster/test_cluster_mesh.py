@@ -6,17 +6,14 @@ the env and arguments `beamkube render` produced (see tests/support/beam.py); no
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from beamkube.cluster_config import Library, cluster_config
 from beamkube.examples import example_path
 from beamkube.render import render
 from beamkube.spec import load_spec
-from beamkube.spec.model import AppSpec
 from tests.cluster.conftest import SPECS, rendered
 from tests.support.beam import Cluster, RenderedApp, running_cluster, wait_for
 
@@ -172,29 +169,3 @@ def test_mix_release_stateless_dns_cluster_forms(netns_ok: None, mix_release: Pa
     with running_cluster(app, mode="release", release_dir=mix_release) as cluster:
         cluster.start_pods(names(app, 3))
         cluster.wait_mesh(timeout=20)
-
-
-@pytest.mark.parametrize("kind", ["dns", "dnssrv"])
-def test_library_configs_resolve_to_exactly_the_live_node_names(kind: str, netns_ok: None) -> None:
-    """What libcluster (with `beamkube cluster-config`'s snippet) and dns_cluster (with the rendered
-    DNS_CLUSTER_QUERY) would look up in the cluster's DNS, turned into node names the way they do
-    (basename@address or basename@SRV target), is exactly the set of running nodes."""
-    spec = AppSpec.model_validate(SPECS[kind])
-    app = RenderedApp(render(spec).objects, spec.clusterDomain)
-    with running_cluster(app) as cluster:
-        pods = cluster.start_pods(names(app, 3))
-        cluster.wait_mesh(timeout=10)
-        assert cluster.control is not None
-        lookup = cluster.control.lookup
-        found = dict(re.findall(r'(\w+): "([^"]*)"', cluster_config(spec, Library.LIBCLUSTER).snippet))
-        basename = found["application_name"]
-        if kind == "dns":
-            libcluster = {f"{basename}@{ip}" for ip in lookup(found["service"], "a")}
-        else:  # Kubernetes.DNSSRV queries SRV of <service>.<namespace>.svc.<domain>
-            srv_name = f"{found['service']}.{found['namespace']}.svc.{spec.clusterDomain}"
-            libcluster = {f"{basename}@{host}" for host in lookup(srv_name, "srv")}
-        assert libcluster == cluster.nodes
-        query = pods[0].env["DNS_CLUSTER_QUERY"]  # dns_cluster: basename of node() @ each answer
-        own_basename = pods[0].node.split("@", 1)[0]
-        dns_cluster = {f"{own_basename}@{item}" for item in lookup(query, "srv" if kind == "dnssrv" else "a")}
-        assert dns_cluster == cluster.nodes

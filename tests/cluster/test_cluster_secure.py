@@ -22,9 +22,16 @@ STATELESS: dict[str, Any] = {"name": "chat", "namespace": "chat", "image": "x/ch
 STABLE: dict[str, Any] = {**STATELESS, "identity": "stable", "web": None}
 
 
-@pytest.mark.parametrize("base", [STATELESS, STABLE], ids=["dns-aaaa", "dnssrv-aaaa"])
-def test_ipv6_pods_form_a_mesh_and_a_replaced_pod_rejoins(base: dict[str, Any], netns_ok: None) -> None:
-    app = rendered({**base, "cluster": {**FAST, "ipFamily": "ipv6"}})
+@pytest.mark.parametrize(
+    ("base", "discovery"),
+    [(STATELESS, "dns"), (STABLE, "dnssrv"), (STABLE, "static")],
+    ids=["dns-aaaa", "dnssrv-aaaa", "static-aaaa"],
+)
+def test_ipv6_pods_form_a_mesh_and_a_replaced_pod_rejoins(
+    base: dict[str, Any], discovery: str, netns_ok: None
+) -> None:
+    """Every discovery mode on IPv6 (`kubernetes` over IPv6 is in test_cluster_kubernetes.py)."""
+    app = rendered({**base, "cluster": {**FAST, "ipFamily": "ipv6", "discovery": discovery}})
     assert app.vm_arg("-proto_dist") == "inet6_tcp"
     with running_cluster(app) as cluster:
         pods = cluster.start_pods([app.pod_name(i) for i in range(3)])

@@ -115,3 +115,28 @@ def test_the_migration_job_is_a_sync_hook_between_its_prerequisites_and_the_work
     assert waves[key(job)] < waves[key(deployment)]
     assert job["metadata"]["annotations"][ARGO_HOOK] == "Sync"
     assert [int(o["metadata"]["annotations"][ARGO_WAVE]) for o in built] == sorted(waves.values())
+
+
+def test_re_rendering_replaces_only_beamkubes_files_and_refuses_a_foreign_kustomization(tmp_path: Path) -> None:
+    import yaml
+
+    from beamkube.examples import example_path
+
+    spec = yaml.safe_load(example_path("phoenix-shop").read_text())
+    path = tmp_path / "beamkube.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "base"
+    cli("render", str(path), "--format", "kustomize", "--out", str(out))
+    (out / "NOTES.md").write_text("mine")
+    assert any("-job-" in p.name for p in out.iterdir())
+    spec["jobs"] = [j for j in spec["jobs"] if "schedule" in j]  # drop the migration Job
+    path.write_text(yaml.safe_dump(spec))
+    cli("render", str(path), "--format", "kustomize", "--out", str(out))
+    assert not any("-job-" in p.name for p in out.iterdir()) and (out / "NOTES.md").read_text() == "mine"
+    assert [o["kind"] for o in kustomize_build(out)] == [o["kind"] for o in rendered(str(path))]
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "kustomization.yaml").write_text("resources: []\n")
+    refused = cli("render", str(path), "--format", "kustomize", "--out", str(foreign), check=False)
+    assert refused.returncode != 0 and "beamkube did not write it" in refused.stderr
+    assert (foreign / "kustomization.yaml").read_text() == "resources: []\n"

@@ -111,7 +111,9 @@ def test_schema_conversions_nullable_int_or_string_preserve_and_defaults() -> No
     assert readiness["x-kubernetes-preserve-unknown-fields"] is True
     assert readiness["nullable"] is True
     preserved = [n for n in _walk(spec_schema()) if n.get("x-kubernetes-preserve-unknown-fields")]
-    assert len(preserved) == 3, "only the three probes (object or false) need preserve-unknown-fields"
+    # The three probes (object or false) wherever Probes appears (top level, sidecars, init containers,
+    # processes), a process's autoscaling/disruption (object or false), and the free-form override patches.
+    assert len(preserved) == 3 * 4 + 2 + 2
     discovery = props["cluster"]["properties"]["discovery"]
     assert discovery["enum"] == ["dns", "dnssrv", "kubernetes", "static", "none"]
     assert discovery["nullable"] is True

@@ -223,22 +223,28 @@ def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
 
 
 def consistency_problems(objects: list[dict[str, Any]]) -> list[str]:
-    """Cross-object facts an apply would not catch: selectors select the workload's pods (and only them),
-    Services target declared container ports, autoscalers and PDBs point at the workload, objects share one
-    namespace, and no two objects have the same kind and name."""
+    """Cross-object facts an apply would not catch: each workload's selector selects its own pods and no other
+    workload's; the headless Service and the NetworkPolicy select every workload's pods (one BEAM cluster);
+    other Services, PDBs and autoscalers select or point at exactly one workload whose container declares
+    the ports they target; Jobs are selected by no workload; objects share one namespace, and no two objects
+    have the same kind and name."""
     bad: list[str] = []
     keys = [(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects]
     if len(set(keys)) != len(keys):
         bad.append(f"duplicate objects: {keys}")
     workloads = [o for o in objects if o["kind"] in ("Deployment", "StatefulSet")]
-    if len(workloads) != 1:
-        return [*bad, f"expected exactly one workload, got {len(workloads)}"]
-    work = workloads[0]
-    pod_labels = work["spec"]["template"]["metadata"]["labels"]
-    if not _matches(work["spec"]["selector"]["matchLabels"], pod_labels):
-        bad.append("workload selector does not match its pod template")
-    container = work["spec"]["template"]["spec"]["containers"][0]
-    port_names = {p["name"]: p["containerPort"] for p in container.get("ports") or []}
+    if not workloads:
+        return [*bad, "no workload rendered"]
+    pods = {w["metadata"]["name"]: w["spec"]["template"]["metadata"]["labels"] for w in workloads}
+    for work in workloads:
+        name = work["metadata"]["name"]
+        for other, labels in pods.items():
+            selected = _matches(work["spec"]["selector"]["matchLabels"], labels)
+            if other == name and not selected:
+                bad.append(f"workload {name}: selector does not match its pod template")
+            if other != name and selected:
+                bad.append(f"workload {name}: selector also selects the pods of {other}")
+        bad += _workload_problems(work, objects)
     namespaces = {o["metadata"]["namespace"] for o in objects if "namespace" in o["metadata"]}
     if len(namespaces) > 1:
         bad.append(f"objects in several namespaces: {sorted(namespaces)}")
@@ -246,37 +252,55 @@ def consistency_problems(objects: list[dict[str, Any]]) -> list[str]:
         kind, spec = obj["kind"], obj.get("spec") or {}
         where = f"{kind}/{obj['metadata']['name']}"
         if kind == "Service":
-            if not _matches(spec["selector"], pod_labels):
-                bad.append(f"{where}: selector does not match the workload's pods")
-            for port in spec["ports"]:
-                target = port.get("targetPort", port["port"])
-                if isinstance(target, str) and target not in port_names:
-                    bad.append(f"{where}: targetPort {target} is not a container port")
+            chosen = [w for w in workloads if _matches(spec["selector"], pods[w["metadata"]["name"]])]
+            wanted = len(workloads) if spec.get("clusterIP") == "None" else 1
+            if len(chosen) != wanted:
+                bad.append(f"{where}: selects the pods of {len(chosen)} workloads, expected {wanted}")
+            for work in chosen:
+                port_names = _port_names(work)
+                for port in spec["ports"]:
+                    target = port.get("targetPort", port["port"])
+                    if isinstance(target, str) and target not in port_names:
+                        bad.append(
+                            f"{where}: targetPort {target} is not a container port of {work['metadata']['name']}"
+                        )
         if kind in ("PodDisruptionBudget", "NetworkPolicy"):
             selector = spec.get("selector", spec.get("podSelector", {}))["matchLabels"]
-            if not _matches(selector, pod_labels):
-                bad.append(f"{where}: selector does not match the workload's pods")
+            chosen = [w for w in workloads if _matches(selector, pods[w["metadata"]["name"]])]
+            wanted = len(workloads) if kind == "NetworkPolicy" else 1
+            if len(chosen) != wanted:
+                bad.append(f"{where}: selects the pods of {len(chosen)} workloads, expected {wanted}")
         if kind in ("Job", "CronJob"):
             job_labels = _template_labels(obj) or {}
-            if _matches(work["spec"]["selector"]["matchLabels"], job_labels):
-                bad.append(f"{where}: its pods would be selected by the workload (and its Services)")
+            for work in workloads:
+                if _matches(work["spec"]["selector"]["matchLabels"], job_labels):
+                    bad.append(f"{where}: its pods would be selected by {work['metadata']['name']} (and its Services)")
             policies = [o["spec"]["podSelector"]["matchLabels"] for o in objects if o["kind"] == "NetworkPolicy"]
             if not any(_matches(selector, job_labels) for selector in policies):
                 bad.append(f"{where}: no NetworkPolicy selects its pods (they would accept any traffic)")
-        if kind == "HorizontalPodAutoscaler":
-            ref = spec["scaleTargetRef"]
-            if (ref["kind"], ref["name"]) != (work["kind"], work["metadata"]["name"]):
-                bad.append(f"{where}: scaleTargetRef does not point at the workload")
-            if spec["minReplicas"] > spec["maxReplicas"]:
-                bad.append(f"{where}: minReplicas > maxReplicas")
-            if "replicas" in work["spec"]:
-                bad.append("workload sets replicas although an HPA manages them")
-        if kind == "VerticalPodAutoscaler":
-            ref = spec["targetRef"]
-            if (ref["kind"], ref["name"]) != (work["kind"], work["metadata"]["name"]):
-                bad.append(f"{where}: targetRef does not point at the workload")
+        if kind in ("HorizontalPodAutoscaler", "VerticalPodAutoscaler"):
+            ref = spec["scaleTargetRef" if kind == "HorizontalPodAutoscaler" else "targetRef"]
+            target = next(
+                (w for w in workloads if (w["kind"], w["metadata"]["name"]) == (ref["kind"], ref["name"])), None
+            )
+            if target is None:
+                bad.append(f"{where}: its target is not a rendered workload")
+            elif kind == "HorizontalPodAutoscaler":
+                if spec["minReplicas"] > spec["maxReplicas"]:
+                    bad.append(f"{where}: minReplicas > maxReplicas")
+                if "replicas" in target["spec"]:
+                    bad.append(f"{target['metadata']['name']} sets replicas although an HPA manages them")
         if kind == "PodDisruptionBudget" and isinstance(spec.get("minAvailable"), int):
-            hpa = next((o for o in objects if o["kind"] == "HorizontalPodAutoscaler"), None)
+            work = next(w for w in workloads if _matches(spec["selector"]["matchLabels"], pods[w["metadata"]["name"]]))
+            hpa = next(
+                (
+                    o
+                    for o in objects
+                    if o["kind"] == "HorizontalPodAutoscaler"
+                    and o["spec"]["scaleTargetRef"]["name"] == work["metadata"]["name"]
+                ),
+                None,
+            )
             floor = hpa["spec"]["minReplicas"] if hpa else work["spec"].get("replicas", 1)
             if floor > 0 and spec["minAvailable"] >= floor:  # with no pods there is nothing to evict
                 bad.append(f"{where}: minAvailable {spec['minAvailable']} ≥ {floor} replicas blocks every eviction")
@@ -286,23 +310,43 @@ def consistency_problems(objects: list[dict[str, Any]]) -> list[str]:
                     svc = path["backend"]["service"]["name"]
                     if ("Service", svc) not in {(o["kind"], o["metadata"]["name"]) for o in objects}:
                         bad.append(f"{where}: backend Service {svc} is not rendered")
+    return bad
+
+
+def _port_names(work: dict[str, Any]) -> dict[str, int]:
+    pod = work["spec"]["template"]["spec"]
+    # Native sidecars (init containers that keep running) serve ports too.
+    containers = [
+        *pod["containers"],
+        *(c for c in pod.get("initContainers") or [] if c.get("restartPolicy") == "Always"),
+    ]
+    return {p["name"]: p["containerPort"] for c in containers for p in c.get("ports") or [] if "name" in p}
+
+
+def _workload_problems(work: dict[str, Any], objects: list[dict[str, Any]]) -> list[str]:
+    bad: list[str] = []
+    name = work["metadata"]["name"]
+    container = work["spec"]["template"]["spec"]["containers"][0]
+    port_names = _port_names(work)
     for key in ("livenessProbe", "readinessProbe", "startupProbe"):
         probe = container.get(key) or {}
         for handler in ("httpGet", "tcpSocket"):
             port = (probe.get(handler) or {}).get("port")
             if isinstance(port, str) and port not in port_names:
-                bad.append(f"{key} uses port {port}, which the container does not declare")
+                bad.append(f"{name}: {key} uses port {port}, which the container does not declare")
     if work["kind"] == "StatefulSet":
         headless = [
             o for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == work["spec"]["serviceName"]
         ]
         if not headless or headless[0]["spec"].get("clusterIP") != "None":
-            bad.append("StatefulSet serviceName is not a rendered headless Service")
-    for res in ("cpu", "memory"):
-        limits = container.get("resources", {}).get("limits", {})
-        requests = container.get("resources", {}).get("requests", {})
-        if res in limits and res in requests and _quantity(requests[res]) > _quantity(limits[res]):
-            bad.append(f"{res} request {requests[res]} exceeds its limit {limits[res]} (the API rejects it)")
+            bad.append(f"{name}: StatefulSet serviceName is not a rendered headless Service")
+    pod = work["spec"]["template"]["spec"]
+    for each in [*pod["containers"], *(pod.get("initContainers") or [])]:
+        for res in ("cpu", "memory"):
+            limits = each.get("resources", {}).get("limits", {})
+            requests = each.get("resources", {}).get("requests", {})
+            if res in limits and res in requests and _quantity(requests[res]) > _quantity(limits[res]):
+                bad.append(f"{name}/{each['name']}: {res} request {requests[res]} exceeds its limit {limits[res]}")
     return bad
 
 

@@ -1,6 +1,8 @@
 """Hypothesis strategies for valid `beamkube.yaml` specs: every field of `AppSpec` varied within what the
 model accepts (names up to their length limits, all flavours, identities, discovery modes, probes, jobs,
-autoscalers, storage, TLS, IPv6, labels...). Most cross-field rules are respected by construction (storage only
+autoscalers, storage, TLS, IPv6, labels..., and the production fields: pull secrets, tolerations, node affinity,
+per-group metadata, envFrom, volumes, sidecars, init containers, the ServiceAccount, Ingress hosts and TLS,
+per-Job resources and env, processes). Most cross-field rules are respected by construction (storage only
 with `identity: stable`), a few are left for the model to reject (see `app_spec`).
 
 Role: test helper; pure.
@@ -110,7 +112,7 @@ def _double(quantity: str) -> str:
 
 
 @st.composite
-def app_spec(draw: st.DrawFn) -> dict[str, Any]:
+def app_spec(draw: st.DrawFn, production: bool = False) -> dict[str, Any]:
     """A raw spec mapping (as loaded from YAML), valid field by field. Some cross-field combinations are
     deliberately left to the model to reject (requests above limits, app + job names too long for a CronJob,
     clashing ports or env names, a PDB that blocks every eviction): the property is over what it accepts."""
@@ -278,4 +280,181 @@ def app_spec(draw: st.DrawFn) -> dict[str, Any]:
     spec["annotations"] = draw(st.dictionaries(label_key, st.text(max_size=20), max_size=2))
     if draw(st.booleans()):
         spec["security"] = {"runAsUser": draw(st.integers(1, 70000)), "runAsGroup": draw(st.integers(1, 70000))}
+    if production or draw(st.integers(0, 2)) > 0:
+        production_fields(draw, spec, has_web=has_web, processes=production or draw(st.booleans()))
     return spec
+
+
+# Valid resources only (the inverted case is covered by `resources()`), so most production specs are accepted.
+small_resources = st.sampled_from(
+    [
+        {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
+        {"requests": {"cpu": "250m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+        {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
+        {"requests": {}, "limits": {}},
+    ]
+)
+
+
+def _side_container(draw: st.DrawFn, name: str, volumes: list[str], *, sidecar: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": name, "image": draw(image)}
+    if draw(st.booleans()):
+        body["args"] = draw(st.lists(st.sampled_from(["--port=5432", "-v", "instance:region:db"]), max_size=3))
+    if draw(st.booleans()):
+        body["env"] = draw(st.dictionaries(st.from_regex(r"\ASIDE_[A-Z]{1,6}\Z"), st.text(max_size=10), max_size=2))
+    if draw(st.booleans()):
+        body["envFrom"] = [{"secret": draw(dns_name(20)), "optional": draw(st.booleans())}]
+    if draw(st.booleans()):
+        body["resources"] = draw(small_resources)
+    if volumes and draw(st.booleans()):
+        body["volumeMounts"] = [{"name": draw(st.sampled_from(volumes)), "mountPath": "/side"}]
+    if sidecar and draw(st.booleans()):
+        body["ports"] = [{"name": "side-health", "containerPort": 9090}]
+        body["probes"] = {"readiness": {"http": {"path": "/readiness", "port": 9090}}}
+    if draw(st.booleans()):
+        body["runAsUser"] = draw(st.integers(1, 70000))
+    return body
+
+
+def production_fields(draw: st.DrawFn, spec: dict[str, Any], *, has_web: bool, processes: bool) -> None:
+    """The production-app fields: pull secrets, placement, per-group metadata, envFrom, volumes, sidecars,
+    init containers, the ServiceAccount, Ingress hosts/TLS, per-Job resources and env, and processes."""
+    spec["imagePullSecrets"] = draw(st.lists(dns_name(20), max_size=2, unique=True))
+    placement = spec["placement"]
+    placement["tolerations"] = draw(
+        st.lists(
+            st.one_of(
+                st.builds(lambda k: {"key": k, "operator": "Exists"}, st.sampled_from(["dedicated", "spot"])),
+                st.builds(
+                    lambda k, v, e: {"key": k, "value": v, "effect": e},
+                    st.sampled_from(["dedicated", "pool"]),
+                    label_value,
+                    st.sampled_from(["NoSchedule", "PreferNoSchedule"]),
+                ),
+                st.just(
+                    {
+                        "key": "node.kubernetes.io/unreachable",
+                        "operator": "Exists",
+                        "effect": "NoExecute",
+                        "tolerationSeconds": 30,
+                    }
+                ),
+            ),
+            max_size=3,
+        )
+    )
+    if draw(st.booleans()):
+        expression = {"key": "pool", "operator": draw(st.sampled_from(["In", "NotIn"])), "values": ["beam", "general"]}
+        placement["nodeAffinity"] = draw(
+            st.sampled_from(
+                [
+                    {"required": [{"matchExpressions": [expression]}]},
+                    {"preferred": [{"weight": 20, "matchExpressions": [{"key": "spot", "operator": "DoesNotExist"}]}]},
+                ]
+            )
+        )
+    meta = st.fixed_dictionaries(
+        {},
+        optional={
+            "labels": st.dictionaries(label_key, label_value, max_size=2),
+            "annotations": st.dictionaries(label_key, st.text(max_size=20), max_size=2),
+        },
+    )
+    spec["objectMeta"] = {
+        group: draw(meta) for group in ("webService", "headlessService", "ingress") if draw(st.booleans())
+    }
+    if draw(st.booleans()):
+        spec["objectMeta"]["pods"] = {"labels": draw(st.dictionaries(label_key, label_value, max_size=2))}
+    spec["envFrom"] = draw(
+        st.lists(
+            st.one_of(
+                st.builds(lambda n, o: {"secret": n, "optional": o}, dns_name(30), st.booleans()),
+                st.builds(lambda n: {"configMap": n, "prefix": "CFG_"}, dns_name(30)),
+            ),
+            max_size=2,
+        )
+    )
+    volume_names = draw(st.lists(st.sampled_from(["certs", "cache", "uploads", "vault"]), max_size=3, unique=True))
+    volumes = []
+    for index, name in enumerate(volume_names):
+        source = draw(
+            st.sampled_from(
+                [
+                    {"secret": "app-certs"},
+                    {"configMap": "app-files"},
+                    {"persistentVolumeClaim": "shared-uploads"},
+                    {
+                        "csi": {
+                            "driver": "secrets-store.csi.k8s.io",
+                            "volumeAttributes": {"secretProviderClass": "vault"},
+                        }
+                    },
+                    {"emptyDir": {"sizeLimit": "64Mi"}},
+                    {"emptyDir": {"medium": "Memory"}},
+                ]
+            )
+        )
+        volume: dict[str, Any] = {"name": name, **source}
+        if draw(st.booleans()):
+            volume["mountPath"] = f"/mnt/{name}{index}"
+        volumes.append(volume)
+    spec["volumes"] = volumes
+    names = draw(
+        st.lists(st.sampled_from(["proxy", "vault-agent", "shipper", "wait-db", "setup"]), max_size=3, unique=True)
+    )
+    split = draw(st.integers(0, len(names)))
+    spec["sidecars"] = [_side_container(draw, n, volume_names, sidecar=True) for n in names[:split]]
+    spec["initContainers"] = [_side_container(draw, n, volume_names, sidecar=False) for n in names[split:]]
+    if draw(st.booleans()):
+        spec["serviceAccount"] = draw(
+            st.sampled_from(
+                [
+                    {"existing": "shared-runtime"},
+                    {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/app"}},
+                    {
+                        "annotations": {"iam.gke.io/gcp-service-account": "app@proj.iam.gserviceaccount.com"},
+                        "labels": {"team": "core"},
+                    },
+                ]
+            )
+        )
+    ingress = (spec.get("web") or {}).get("ingress")
+    if ingress is not None:
+        if draw(st.booleans()):
+            ingress["extraHosts"] = [
+                {"host": "www." + ingress["host"], "paths": draw(st.sampled_from([["/"], ["/api", "/ws"]]))}
+            ]
+        if draw(st.booleans()):
+            ingress["certManager"] = draw(st.sampled_from([{"clusterIssuer": "letsencrypt"}, {"issuer": "local-ca"}]))
+        ingress["pathType"] = draw(st.sampled_from(["Prefix", "Exact", "ImplementationSpecific"]))
+    for job in spec["jobs"]:
+        if draw(st.booleans()):
+            job["resources"] = draw(small_resources)
+        if draw(st.booleans()):
+            job["env"] = {"JOB_MODE": "batch"}
+    discovery = spec["cluster"].get("discovery")
+    if discovery != "static" and processes:
+        types: dict[str, Any] = {}
+        names = st.lists(st.sampled_from(["web", "worker", "scheduler", "api"]), min_size=1, max_size=3, unique=True)
+        for name in draw(names):
+            process: dict[str, Any] = {} if has_web or name != "web" else {"web": False}
+            if draw(st.booleans()):
+                process["replicas"] = draw(st.integers(0, 5))
+            if draw(st.booleans()):
+                process["resources"] = draw(small_resources)
+            if draw(st.booleans()):
+                process["env"] = {"ROLE": name.upper()}
+            if draw(st.booleans()):
+                process["command"] = ["/app/bin/app", "start"]
+            if draw(st.booleans()):
+                process["autoscaling"] = draw(st.sampled_from([False, {"min": 1, "max": 4, "cpu": 70}]))
+            if draw(st.booleans()):
+                process["disruption"] = draw(st.sampled_from([False, {"maxUnavailable": 1}]))
+            if name != "web" or not has_web:
+                process["probes"] = {}
+            types[name] = process
+        if has_web and "web" not in types:
+            first = next(iter(types))
+            types[first]["web"] = True
+            types[first].pop("probes", None)
+        spec["processes"] = types

@@ -68,7 +68,8 @@ CASES: list[tuple[str, str | None, str]] = [
         "unknown-field-in-list-item",
         HEAD + "jobs:\n  - name: migrate\n    evaluate: A.b()\n",
         "beamkube.yaml:5: jobs[0].evaluate: unknown field; did you mean 'eval'? allowed here: "
-        "activeDeadlineSeconds, backoffLimit, command, concurrencyPolicy, eval, name, schedule",
+        "activeDeadlineSeconds, backoffLimit, command, concurrencyPolicy, env, eval, name, resources, schedule, "
+        "secretEnv",
     ),
     ("missing-name", "image: x:1\n", "beamkube.yaml:1: name: is required"),
     ("wrong-type-word", HEAD + "replicas: three\n", "beamkube.yaml:3: replicas: 'three' is not an integer"),

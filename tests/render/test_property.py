@@ -8,6 +8,7 @@ Role: tests; pure (schemas are read once and cached).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -55,6 +56,34 @@ def test_any_valid_spec_renders_valid_restricted_objects(
     assert objects, "nothing rendered"
     problems = all_problems(objects, NEWEST)
     assert problems == [], "\n".join(problems)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    derandomize=True,
+)
+@given(app_spec(production=True), st.sampled_from([(1, 28), (1, 29), (1, 33), (1, 37)]))
+def test_any_valid_production_spec_renders_valid_restricted_objects(
+    raw: dict[str, Any], kube_version: tuple[int, int]
+) -> None:
+    """The production fields and processes (every spec here has them): several workloads, sidecars native or
+    not by version, one cluster (the headless Service and NetworkPolicy select every process's pods)."""
+    spec = _accepted(raw)
+    result = render(spec, kube_version=kube_version)
+    problems = all_problems(result.objects, NEWEST)
+    assert problems == [], "\n".join(problems)
+    workloads = [o for o in result.objects if o["kind"] in ("Deployment", "StatefulSet")]
+    assert len(workloads) == max(1, len(spec.processes))
+    cookies = {
+        json.dumps(env["valueFrom"], sort_keys=True)
+        for w in workloads
+        for env in w["spec"]["template"]["spec"]["containers"][0]["env"]
+        if env["name"] == "RELEASE_COOKIE"
+    }
+    assert len(cookies) == 1, "every process must read the same cookie"
+    assert dump_yaml(render(spec, kube_version=kube_version).objects) == dump_yaml(result.objects)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.filter_too_much], derandomize=True)

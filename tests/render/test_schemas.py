@@ -118,4 +118,4 @@ def test_consistency_checks_catch_a_wrong_selector() -> None:
     objects = copy.deepcopy(rendered("phoenix-shop"))
     service = next(o for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == "shop")
     service["spec"]["selector"]["app.kubernetes.io/component"] = "web"
-    assert any("Service/shop: selector" in p for p in consistency_problems(objects))
+    assert any("Service/shop: selects the pods of 0 workloads" in p for p in consistency_problems(objects))

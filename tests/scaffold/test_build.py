@@ -38,7 +38,7 @@ def test_no_tool_or_an_unknown_one_is_a_one_line_error() -> None:
 def test_commands_per_tool(tmp_path: Path) -> None:
     args = {"dockerfile": tmp_path / "Dockerfile", "context": tmp_path, "build_args": ["A=1"], "push": True}
     buildah = plan_build(("buildah", "/b"), "ghcr.io/acme/shop", "abc", **args, digest_file=tmp_path / "d")
-    assert buildah.commands[0][:2] == ("/b", "bud") and buildah.commands[0][6:8] == ("--build-arg", "A=1")
+    assert buildah.commands[0][:3] == ("/b", "bud", "--layers") and buildah.commands[0][7:9] == ("--build-arg", "A=1")
     assert buildah.commands[1] == ("/b", "push", "--digestfile", str(tmp_path / "d"), "ghcr.io/acme/shop:abc")
     docker = plan_build(("docker", "/d"), "ghcr.io/acme/shop", "abc", **args)
     assert docker.commands[0][:2] == ("/d", "build") and docker.commands[1] == ("/d", "push", "ghcr.io/acme/shop:abc")

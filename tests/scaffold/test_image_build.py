@@ -64,7 +64,12 @@ def base_images() -> BaseImages:
 def rebar3_server() -> Iterator[str]:
     """Debian's rebar3 over loopback HTTP, standing in for the GitHub release the Dockerfile's ADD fetches."""
     rebar3 = Path("/usr/bin/rebar3").resolve()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(rebar3.parent))
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(rebar3.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -212,3 +217,20 @@ def test_the_generated_dockerfile_builds_and_the_image_runs_as_the_rendered_pod(
             subprocess.run([*PODMAN, "rm", "-f", "-t", "5", name], capture_output=True, timeout=60)
             subprocess.run([*PODMAN, "rmi", reference], capture_output=True, timeout=60)  # bases are kept
     print(f"{fixture}: base images {base_images.seconds_made:.0f}s, build {build_seconds:.0f}s")
+
+
+def test_podman_builds_with_the_command_beamkube_plans(base_images: BaseImages, tmp_path: Path) -> None:
+    """The podman path of `beamkube build` (the other daemonless tool) on a one-step Dockerfile."""
+    project = tmp_path / "tiny"
+    shutil.copytree(FIXTURES / "image_mix", project, ignore=shutil.ignore_patterns("_build", "deps"))
+    (project / "Dockerfile").write_text(f"FROM {base_images.runtime}\nRUN test -x /bin/sh && echo built > /marker\n")
+    build = beamkube("build", str(project / "beamkube.yaml"), "--tool", "podman", "--tag", "podman-check",
+                     cwd=project, env={"BUILDAH_ISOLATION": "chroot"})  # fmt: skip
+    reference = build.stdout.strip()
+    assert reference == "localhost/beamkube-test/image-mix:podman-check" and "podman build" in build.stderr
+    try:
+        marker = subprocess.run([*PODMAN, "run", "--rm", "--network", "none", reference, "cat", "/marker"],
+                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert marker.stdout == "built\n", marker.stderr
+    finally:
+        subprocess.run([*PODMAN, "rmi", reference], capture_output=True, timeout=60)

@@ -41,6 +41,7 @@ from tests.support.netns import GATEWAY_V4, GATEWAY_V6, NETNS_ETC, PodNet, PodNe
 
 REPO = Path(__file__).resolve().parents[2]
 MIX_FIXTURE = REPO / "tests" / "fixtures" / "projects" / "mix_app"
+RELX_FIXTURE = REPO / "tests" / "fixtures" / "projects" / "rebar_app"
 CACHE_ROOT = Path(os.environ.get("BEAMKUBE_TEST_CACHE", "/var/tmp/beamkube-test-cache"))
 # What the image would put in the environment before the container's env (the kubelet merges them).
 IMAGE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
@@ -259,13 +260,22 @@ def _tree_hash(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def build_mix_release(project: Path = MIX_FIXTURE) -> Path:
+def build_relx_release(project: Path = RELX_FIXTURE) -> Path:
+    """`rebar3 release` (relx) of the fixture, once per content hash, like `build_mix_release`."""
+    return build_mix_release(project, ["rebar3", "release"], ("default", "rel"))
+
+
+def build_mix_release(
+    project: Path = MIX_FIXTURE,
+    command: Sequence[str] = ("mix", "release", "--overwrite", "--quiet"),
+    output: tuple[str, str] = ("prod", "rel"),
+) -> Path:
     """`MIX_ENV=prod mix release` of the fixture, once per content hash (a file lock serialises parallel
     runs; the result is moved into place atomically). Returns the release root (`bin/<name>` inside)."""
     CACHE_ROOT.mkdir(parents=True, exist_ok=True)
     key = _tree_hash(project)
     target = CACHE_ROOT / f"{project.name}-{key}"
-    release = target / "_build" / "prod" / "rel" / project.name
+    release = target / "_build" / output[0] / output[1] / project.name
     if (release / "bin" / project.name).exists():
         return release
     with open(CACHE_ROOT / f"{project.name}.lock", "w") as lock:
@@ -275,13 +285,10 @@ def build_mix_release(project: Path = MIX_FIXTURE) -> Path:
         work = Path(tempfile.mkdtemp(prefix=f"{project.name}-", dir=CACHE_ROOT))
         shutil.copytree(project, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("_build", "deps"))
         env = {**os.environ, "MIX_ENV": "prod", "HOME": str(work), "MIX_HOME": str(work / ".mix")}
-        result = subprocess.run(
-            ["mix", "release", "--overwrite", "--quiet"], cwd=work, env=env, capture_output=True, text=True,
-            timeout=300,
-        )
+        result = subprocess.run(list(command), cwd=work, env=env, capture_output=True, text=True, timeout=300)
         if result.returncode != 0:
             shutil.rmtree(work, ignore_errors=True)
-            raise LaunchError(f"mix release failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
+            raise LaunchError(f"{' '.join(command)} failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
         shutil.rmtree(target, ignore_errors=True)
         work.rename(target)
     return release
@@ -301,6 +308,9 @@ class Pod:
     root: Path
     env: dict[str, str]
     log: Path
+    app: RenderedApp | None = None  # the rendered objects this pod was started from (a rollout mixes two)
+    paths: PathMap | None = None
+    launch_env: dict[str, str] | None = None  # the process environment, container paths translated
 
     def logs(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -348,8 +358,20 @@ class Cluster:
         mode: str = "erl",
         release_dir: Path | None = None,
         extra_secrets: dict[str, dict[str, str]] | None = None,
+        service_env: dict[str, str] | None = None,
+        extra_dirs: dict[str, dict[str, str]] | None = None,
+        pod_hook: Callable[[Pod, bool], None] | None = None,
+        dns_headless: bool = True,
     ) -> None:
+        """`service_env`: what the kubelet injects before the container's env (KUBERNETES_SERVICE_HOST...);
+        `extra_dirs`: container dir → files the kubelet mounts itself (the service-account token);
+        `pod_hook(pod, alive)`: told when a pod starts or goes (to mirror it into an API double);
+        `dns_headless=False`: the cluster DNS answers nothing for the headless Service (to prove that a
+        discovery mode does not lean on DNS)."""
         self.app = app
+        self.service_env = dict(service_env or {})
+        self.extra_dirs = dict(extra_dirs or {})
+        self.pod_hook = pod_hook
         self.network = network
         self.cookie = cookie
         self.mode = mode
@@ -367,7 +389,7 @@ class Cluster:
         }
         self._lock = threading.Lock()
         zone = ServiceZone.from_service(app.headless_service, app.cluster_domain)
-        self.resolver = ClusterResolver(zone, self.endpoints)
+        self.resolver = ClusterResolver(zone, self.endpoints, service_records=dns_headless)
         self.dns: ClusterDns | None = None
         self.control: Control | None = None
         self._counter = 0
@@ -429,9 +451,13 @@ class Cluster:
         cookie: str | None = None,
         mode: str | None = None,
         secrets_override: dict[str, dict[str, str]] | None = None,
+        app: RenderedApp | None = None,
     ) -> Pod:
-        """Create the pod's namespace, volumes and env from the rendered objects, and start its node."""
-        hostname, fqdn = self.app.pod_hostname(name)
+        """Create the pod's namespace, volumes and env from the rendered objects (`app`: another render of
+        the same app, e.g. the new version during a rolling update), and start its node."""
+        app = app or self.app
+        config_maps = {o["metadata"]["name"]: dict(o.get("data", {})) for o in app.objects if o["kind"] == "ConfigMap"}
+        hostname, fqdn = app.pod_hostname(name)
         net = self.network.add_pod(name, hostname=hostname, fqdn=fqdn)
         with self._lock:
             self._counter += 1
@@ -442,14 +468,20 @@ class Cluster:
             ref = self._cookie_ref()
             secrets_data[ref[0]] = {ref[1]: cookie}
         image_dirs: dict[str, Path] = {}
+        for index, (container_dir, files) in enumerate(sorted(self.extra_dirs.items())):
+            host_dir = root / f"kubelet{index}"
+            host_dir.mkdir()
+            for file_name, content in files.items():
+                (host_dir / file_name).write_text(content)
+            image_dirs[container_dir] = host_dir
         if self.release_dir is not None:
-            root_path = self.app.container["command"][0].rsplit("/bin/", 1)[0]
+            root_path = app.container["command"][0].rsplit("/bin/", 1)[0]
             image_dirs[root_path] = self.release_dir
-        paths = materialise_volumes(self.app, root, secrets_data, image_dirs)
-        facts = PodFacts(name=name, namespace=self.app.namespace, ip=net.ip_for(self.ip_family))
-        raw = resolve_env(self.app.container, facts, secrets_data, self.config_maps)
-        env = {key: paths.translate(value) for key, value in raw.items()}
-        argv = node_command(self.app, env, paths, mode or self.mode)
+        paths = materialise_volumes(app, root, secrets_data, image_dirs)
+        facts = PodFacts(name=name, namespace=app.namespace, ip=net.ip_for(self.ip_family))
+        raw = resolve_env(app.container, facts, secrets_data, config_maps)
+        env = {**self.service_env, **{key: paths.translate(value) for key, value in raw.items()}}
+        argv = node_command(app, env, paths, mode or self.mode)
         log = root / "node.log"
         with open(log, "wb") as out:
             process = subprocess.Popen(
@@ -461,9 +493,12 @@ class Cluster:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        pod = Pod(name=name, net=net, node=raw["RELEASE_NODE"], process=process, root=root, env=raw, log=log)
+        pod = Pod(name=name, net=net, node=raw["RELEASE_NODE"], process=process, root=root, env=raw, log=log,
+                  app=app, paths=paths, launch_env={**IMAGE_ENV, **env})  # fmt: skip
         with self._lock:
             self.pods[name] = pod
+        if self.pod_hook is not None:
+            self.pod_hook(pod, True)
         return pod
 
     def start_pods(self, names: Iterable[str], **kwargs: Any) -> list[Pod]:
@@ -479,6 +514,8 @@ class Cluster:
         self.network.remove_pod(name)
         _reap(pod.process)
         self.dead.append(pod)
+        if self.pod_hook is not None:
+            self.pod_hook(pod, False)
         return pod
 
     def stop(self, names: Iterable[str], timeout: float = 10.0) -> None:
@@ -496,6 +533,41 @@ class Cluster:
             self.network.remove_pod(pod.name)
             _reap(pod.process)
             self.dead.append(pod)
+            if self.pod_hook is not None:
+                self.pod_hook(pod, False)
+
+    def terminate(self, name: str, grace: float | None = None) -> dict[str, float]:
+        """Delete a pod the way the kubelet does: run the rendered preStop exec hook inside the pod (its env,
+        its network namespace), then SIGTERM, then SIGKILL when terminationGracePeriodSeconds ends. Returns
+        the seconds the hook took and the node took to exit after SIGTERM."""
+        with self._lock:
+            pod = self.pods[name]
+        app = pod.app or self.app
+        hook = (app.container.get("lifecycle") or {}).get("preStop") or {}
+        limit = grace if grace is not None else float(app.pod_spec.get("terminationGracePeriodSeconds", 30))
+        start = time.monotonic()
+        if "exec" in hook:
+            assert pod.paths is not None and pod.launch_env is not None
+            argv = [pod.paths.translate(word) for word in hook["exec"]["command"]]
+            with open(pod.root / "prestop.log", "wb") as out, contextlib.suppress(subprocess.TimeoutExpired):
+                subprocess.run(["ip", "netns", "exec", pod.net.netns, *argv], env=pod.launch_env, cwd=pod.root,
+                               stdout=out, stderr=subprocess.STDOUT, timeout=limit)  # fmt: skip
+        elif "sleep" in hook:
+            time.sleep(min(limit, float(hook["sleep"]["seconds"])))
+        hook_seconds = time.monotonic() - start
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pod.process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            pod.process.wait(timeout=max(0.1, limit - hook_seconds))
+        exit_seconds = time.monotonic() - start - hook_seconds
+        with self._lock:
+            self.pods.pop(name, None)
+        self.network.remove_pod(name)
+        _reap(pod.process)
+        self.dead.append(pod)
+        if self.pod_hook is not None:
+            self.pod_hook(pod, False)
+        return {"hook": hook_seconds, "exit": exit_seconds}
 
     def _stop(self, pod: Pod) -> None:
         with self._lock:
@@ -561,6 +633,9 @@ loop() ->
                 ["nodes", Timeout | Nodes] -> nodes([list_to_atom(N) || N <- Nodes], list_to_integer(Timeout));
                 ["status" | Nodes] -> status([list_to_atom(N) || N <- Nodes]);
                 ["lookup", Type, Name] -> lookup(list_to_atom(Type), Name);
+                ["burn", Node, Count] -> burn(list_to_atom(Node), list_to_integer(Count));
+                ["eval", Node, Timeout | Words] -> eval(list_to_atom(Node), list_to_integer(Timeout),
+                                                       lists:join(" ", Words));
                 ["cookie", Node, Cookie] -> erlang:set_cookie(list_to_atom(Node), list_to_atom(Cookie)),
                                             io:format("@@ end~n");
                 _ -> io:format("@@ error~n@@ end~n")
@@ -584,6 +659,21 @@ lookup(Type, Name) ->
     Items = [case Type of srv -> {_, _, _, Host} = R, Host; _ -> inet:ntoa(R) end
              || R <- inet_res:lookup(Name, in, Type)],
     io:format("@@ ~s~n@@ end~n", [lists:join(",", lists:sort(Items))]).
+
+%% Busy processes on Node (interpreted by its erl_eval: no code of ours needs to be loaded there).
+burn(Node, Count) ->
+    {ok, Tokens, _} = erl_scan:string("F = fun(G) -> G(G) end, F(F)."),
+    {ok, Exprs} = erl_parse:parse_exprs(Tokens),
+    [spawn(Node, erl_eval, exprs, [Exprs, []]) || _ <- lists:seq(1, Count)],
+    io:format("@@ end~n").
+
+%% Evaluate an expression on Node (what `beamkube rpc` runs there), printing the result term.
+eval(Node, Timeout, Text) ->
+    {ok, Tokens, _} = erl_scan:string(Text),
+    {ok, Exprs} = erl_parse:parse_exprs(Tokens),
+    Reply = rpc:call(Node, erl_eval, exprs, [Exprs, []], Timeout),
+    Value = case Reply of {value, V, _} -> V; Other -> Other end,
+    io:format("@@ ~w~n@@ end~n", [Value]).
 
 report(N, Peers) when is_list(Peers) ->
     io:format("@@ ~s ok ~s~n", [N, lists:join(",", [atom_to_list(P) || P <- lists:sort(Peers)])]);
@@ -659,6 +749,15 @@ class Control:
         if not nodes:
             return {}
         return {line.split(" ")[0]: line.split(" ")[1] == "started" for line in self._ask(f"status {' '.join(nodes)}")}
+
+    def burn(self, node: str, count: int) -> None:
+        """Start `count` busy processes on `node` (they run until the node stops)."""
+        self._ask(f"burn {node} {count}")
+
+    def eval(self, node: str, expression: str, timeout_ms: int = 2000) -> str:
+        """`expression` (Erlang, ending with a dot) evaluated on `node`; the result printed with ~w."""
+        lines = self._ask(f"eval {node} {timeout_ms} {expression}")
+        return lines[0] if lines else ""
 
     def use_cookie(self, node: str, cookie: str) -> None:
         self._ask(f"cookie {node} {cookie}")

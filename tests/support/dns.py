@@ -64,11 +64,21 @@ class ServiceZone:
 class ClusterResolver(BaseResolver):  # type: ignore[misc]
     """dnslib resolver over a zone and a callable returning the current endpoints."""
 
-    def __init__(self, zone: ServiceZone, endpoints: Callable[[], Sequence[Endpoint]], ttl: int = TTL) -> None:
+    def __init__(
+        self,
+        zone: ServiceZone,
+        endpoints: Callable[[], Sequence[Endpoint]],
+        ttl: int = TTL,
+        *,
+        service_records: bool = True,
+    ) -> None:
+        """`service_records=False` answers nothing for the Service name and its SRV names while the pods'
+        own host names still resolve: a test proves a discovery mode does not lean on service DNS."""
         self.zone = zone
         self.endpoints = endpoints
         self.ttl = ttl
         self.queries = 0
+        self.service_records = service_records
 
     def resolve(self, request: DNSRecord, handler: DNSHandler) -> DNSRecord:
         self.queries += 1
@@ -81,7 +91,9 @@ class ClusterResolver(BaseResolver):  # type: ignore[misc]
         known = False
         if qname == fqdn:
             known = True
-            if qtype == "SRV":  # CoreDNS: the Service name itself has an SRV record per port and endpoint
+            if not self.service_records:
+                pass
+            elif qtype == "SRV":  # CoreDNS: the Service name itself has an SRV record per port and endpoint
                 for _, port in self.zone.ports:
                     answers += self._srv(qname, port, endpoints)
             else:
@@ -91,7 +103,7 @@ class ClusterResolver(BaseResolver):  # type: ignore[misc]
             port_names = {f"_{name}._tcp": port for name, port in self.zone.ports}
             if label in port_names:
                 known = True
-                if qtype in ("SRV", "ANY"):
+                if qtype in ("SRV", "ANY") and self.service_records:
                     answers += self._srv(qname, port_names[label], endpoints)
             else:
                 matching = [ep for ep in endpoints if ep.dns_label == label]

@@ -253,3 +253,15 @@ def test_the_console_script_takes_the_fast_path() -> None:
     imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert "beamkube.cli.main" in imported  # the profile is real
     assert not imported & {"typer", "click", "pydantic", "yaml"}
+
+
+def test_yaml_goes_through_libyaml_where_pyyaml_has_it() -> None:
+    import yaml
+    from yaml._yaml import CParser
+
+    from beamkube import output, safe_yaml
+
+    # PyYAML's manylinux wheels bundle libyaml: without it every load and dump is several times slower.
+    assert yaml.__with_libyaml__
+    assert issubclass(output._Dumper, yaml.CSafeDumper)
+    assert all(issubclass(loader, CParser) for loader in safe_yaml.LOADERS.values())

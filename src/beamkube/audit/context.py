@@ -251,9 +251,23 @@ class Context:
         found: Manifest | None = self.cache[key].get((kind, name))
         return found
 
-    def pods_in(self, namespace: str) -> list[Mapping[str, Any]]:
-        """The pod label sets of a namespace (one per pod-owning object)."""
-        return [pod_labels(m) for m in self._pods.by_ns.get(namespace, [])]
+    def any_pod_matches(self, namespace: str, selector: Mapping[str, Any]) -> bool:
+        """Whether a LabelSelector matches a pod-owning object of the namespace (through the pod index)."""
+        pool = self._pods.candidates(namespace, as_map(selector.get("matchLabels")))
+        return any(label_selector_matches(selector, pod_labels(w)) for w in pool)
+
+    def by_label(self, kind: str, namespace: str, key: str, value: str) -> list[Manifest]:
+        """Objects of `kind` in `namespace` whose metadata label `key` is `value` (indexed once per kind/key)."""
+        cache_key = ("label", hash((kind, key)))
+        index: dict[tuple[str, str], list[Manifest]] | None = self.cache.get(cache_key)
+        if index is None:
+            index = {}
+            for m in self.by_kind.get(kind, []):
+                found = as_map(m.metadata.get("labels")).get(key)
+                if found is not None:
+                    index.setdefault((m.namespace, str(found)), []).append(m)
+            self.cache[cache_key] = index
+        return index.get((namespace, value), [])
 
     def target_of(self, scaler: Manifest) -> Manifest | None:
         ref = as_map(scaler.spec.get("scaleTargetRef") or scaler.spec.get("targetRef"))

@@ -3,7 +3,7 @@
 Role: data only. See `beamkube.cli.startup` for what it is and when it is used.
 """
 
-DIGEST = "2a8b59c9"
+DIGEST = "6d297d01"
 
 COMMANDS = {
     "render": "render",
@@ -21,6 +21,8 @@ COMMANDS = {
     "build": "scaffold",
     "ci": "scaffold",
     "cluster-config": "cluster",
+    "remote": "beam",
+    "rpc": "beam",
 }
 
 HELP = {
@@ -48,6 +50,8 @@ HELP = {
         '  dockerfile      Write a multi-stage Dockerfile and .dockerignore that...\n'
         "  build           Build the image from the project's Dockerfile (and push...\n"
         '  cluster-config  Print the Elixir config for libcluster or dns_cluster...\n'
+        "  remote          A remote shell in a running node (the release's...\n"
+        "  rpc             Evaluate EXPR on a running node (the release's...\n"
         '  operator        The BeamApp operator: run it, or print its own manifests.\n'
         '  ci              Generate CI pipelines that test, build and deploy with...\n'
     ),
@@ -164,6 +168,8 @@ HELP = {
         '  --context <str>            Kubeconfig context (default: the current\n'
         '                             context).\n'
         "  -n, --namespace <str>      Namespace (default: the spec's namespace).\n"
+        '  --mesh                     Ask every node for its connections; exit 1 when\n'
+        '                             split.\n'
         '  --help                     Show this message and exit.\n'
     ),
     "diff": (
@@ -304,6 +310,43 @@ HELP = {
         '                                  [default: libcluster]\n'
         '  --example <str>                 Use a bundled example instead of SPEC.\n'
         '  --help                          Show this message and exit.\n'
+    ),
+    "remote": (
+        'Usage: beamkube remote [OPTIONS] [pod]\n'
+        '\n'
+        "  A remote shell in a running node (the release's `remote`), over the\n"
+        '  Kubernetes exec API.\n'
+        '\n'
+        'Arguments:\n'
+        '  pod  Pod name (default: the first running pod).\n'
+        '\n'
+        'Options:\n'
+        '  -f, --spec <path>      The app spec.  [default: beamkube.yaml]\n'
+        '  --kubeconfig <path>    Kubeconfig file (default: KUBECONFIG,\n'
+        '                         ~/.kube/config).\n'
+        '  --context <str>        Kubeconfig context (default: the current context).\n'
+        "  -n, --namespace <str>  Namespace (default: the spec's namespace).\n"
+        '  --help                 Show this message and exit.\n'
+    ),
+    "rpc": (
+        'Usage: beamkube rpc [OPTIONS] {expression}\n'
+        '\n'
+        "  Evaluate EXPR on a running node (the release's `rpc`/`eval`), over the\n"
+        '  Kubernetes exec API.\n'
+        '\n'
+        'Arguments:\n'
+        '  expression  Elixir (mix, Distillery) or Erlang (relx) evaluated on the node.\n'
+        '              [required]\n'
+        '\n'
+        'Options:\n'
+        '  --pod <str>            Pod name (default: the first running pod).\n'
+        '  --all                  Evaluate on every running pod; lines are prefixed.\n'
+        '  -f, --spec <path>      The app spec.  [default: beamkube.yaml]\n'
+        '  --kubeconfig <path>    Kubeconfig file (default: KUBECONFIG,\n'
+        '                         ~/.kube/config).\n'
+        '  --context <str>        Kubeconfig context (default: the current context).\n'
+        "  -n, --namespace <str>  Namespace (default: the spec's namespace).\n"
+        '  --help                 Show this message and exit.\n'
     ),
     "operator": (
         'Usage: beamkube operator [OPTIONS] COMMAND [ARGS]...\n'

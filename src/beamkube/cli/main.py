@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import typer
 
 # Each module defines `register(app)`; order is the order in `--help`.
-COMMAND_MODULES = ("render", "audit", "ops", "operator", "scaffold", "cluster")
+COMMAND_MODULES = ("render", "audit", "ops", "operator", "scaffold", "cluster", "beam")
 
 
 def build_app(modules: Sequence[str] = COMMAND_MODULES) -> typer.Typer:

@@ -141,9 +141,16 @@ def status_command(
     kubeconfig: Path | None = KUBECONFIG_OPT,
     context: str | None = CONTEXT_OPT,
     namespace: str | None = NAMESPACE_OPT,
+    mesh: bool = typer.Option(False, "--mesh", help="Ask every node for its connections; exit 1 when split."),
 ) -> None:
     """Show the rollout state and the pods (ready, restarts, age, QoS class, BEAM node name)."""
     import json
+
+    if mesh:  # beamkube.ops.mesh: membership matrix, partitions, nodes not in DNS
+        from beamkube.ops.mesh import mesh_status
+
+        as_json = output is StatusFormat.json
+        raise typer.Exit(mesh_status(spec_path, kubeconfig, context, namespace, _out, as_json=as_json))
 
     from beamkube.ops.status import collect, format_table
 

@@ -91,6 +91,8 @@ def render_command(
         written = f"{len(outcome.written)} files in {out}"
     if not quiet:
         typer.echo(f"{spec.name}: {result.summary()} → {written}", err=True)
+        for warning in result.warnings:
+            typer.echo(f"{spec.name}: warning: {warning}", err=True)
 
 
 def _read_cookie(path: Path) -> bytes:

@@ -88,4 +88,10 @@ async def converge(
             f"the cluster does not serve {rt.api_version} {rt.plural} (install its CRDs or drop it from the spec)",
             what=exc.what,
         ) from None
+    if live is None and not dry_run:
+        # An autoscaled workload starts at its initial replica count (`beamkube.kube.initial_replicas`: an
+        # update by a manager of its own, so the apply never owns `replicas` and the HPA does from then on).
+        from beamkube.kube.initial_replicas import set_initial_replicas
+
+        result = await set_initial_replicas(client, desired) or result
     return Applied(describe(desired), "created" if live is None else "configured", result)

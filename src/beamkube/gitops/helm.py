@@ -1,6 +1,6 @@
 """`render --format helm`: a Helm chart whose default `helm template` output is the rendered objects.
 
-Role: `chart_files` is pure; `write_chart` writes files (through `beamkube.output.write_atomic`). Generic over
+Role: `chart_files` is pure; `write_chart` writes files (through `beamkube.outdir`). Generic over
 what render produced: every object becomes one template; in every pod template (Deployment, StatefulSet,
 Job, CronJob, whatever the spec grows), a container running the spec's image takes it from `image.*`; every
 Deployment/StatefulSet gets `replicas` and per-container `resources` from `workloads.<name>`; every HPA its
@@ -170,19 +170,14 @@ def chart_files(objects: list[dict[str, Any]], spec: AppSpec, notes: list[str]) 
 
 
 def write_chart(directory: Path, objects: list[dict[str, Any]], spec: AppSpec, notes: list[str]) -> list[Path]:
-    """Write the chart; template files beamkube wrote before and no longer renders are removed."""
-    from beamkube.errors import OutputError
-    from beamkube.output import write_atomic
+    """The chart as two `beamkube.outdir` transactions (the chart directory, then templates/): each records
+    its files as this app's, replaces them atomically and removes only stale files it wrote itself."""
+    from beamkube.outdir import app_key, write_set
 
-    if directory.exists() and not directory.is_dir():
-        raise OutputError(f"{directory}: exists and is not a directory")
     files = chart_files(objects, spec, notes)
-    written = []
-    for relative, text in files.items():
-        write_atomic(directory / relative, text)
-        written.append(directory / relative)
-    keep = {p.name for p in written}
-    for stale in (directory / TEMPLATES).glob("[0-9][0-9]-*.yaml"):
-        if stale.name not in keep and "app.kubernetes.io/managed-by: beamkube" in stale.read_text(encoding="utf-8"):
-            stale.unlink()
-    return written
+    prefix = f"{TEMPLATES}/"
+    top = {name: text for name, text in files.items() if not name.startswith(prefix)}
+    templates = {name[len(prefix) :]: text for name, text in files.items() if name.startswith(prefix)}
+    app = app_key(objects)
+    written = write_set(directory, top, app).written
+    return written + write_set(directory / TEMPLATES, templates, app).written

@@ -250,12 +250,13 @@ class KubeClient:
         namespace: str | None = None,
         patch_type: str = MERGE_PATCH,
         subresource: str | None = None,
+        field_manager: str | None = None,
     ) -> dict[str, Any]:
         ns = self._ns(rt, namespace)
         result: dict[str, Any] = await self._send(
             "PATCH",
             rt.object_path(name, ns, subresource),
-            params={"fieldManager": self.field_manager},
+            params={"fieldManager": field_manager or self.field_manager},
             body=body,
             content_type=patch_type,
             what=f"patch {rt.kind} {ns + '/' if ns else ''}{name}",

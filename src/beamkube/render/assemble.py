@@ -12,11 +12,13 @@ from typing import Any
 from beamkube.render.autoscale import hpa, vpa
 from beamkube.render.beam import vm_args
 from beamkube.render.config import beam_config_map, cookie_digest, cookie_secret, env_config_map
-from beamkube.render.jobs import job_objects
-from beamkube.render.names import Names
+from beamkube.render.jobs import job_objects, job_vm_args
+from beamkube.render.names import CONTAINER, Names
+from beamkube.render.notes import render_warnings, replica_notes
 from beamkube.render.order import sort_objects
-from beamkube.render.pod import config_hash
+from beamkube.render.pod import config_hash, vm_args_key
 from beamkube.render.policy import limit_range, network_policy, pod_disruption_budget, priority_class
+from beamkube.render.processes import views, web_view
 from beamkube.render.qos import Qos, pod_qos
 from beamkube.render.rbac import discovery_rbac, service_account
 from beamkube.render.services import headless_service, ingress, web_service
@@ -34,14 +36,27 @@ class Rendered:
     objects: list[dict[str, Any]]
     workload_kind: str
     qos: dict[str, Qos] = field(default_factory=dict)
+    # Names of the workloads (one per process type), and what deserves a warning or a note.
+    workloads: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
         for obj in self.objects:
             counts[obj["kind"]] = counts.get(obj["kind"], 0) + 1
-        qos = ", ".join(f"{name}: {q}" for name, q in self.qos.items())
+        qos = ", ".join(f"{name}: {_qos_words(q)}" for name, q in self.qos.items())
         listed = ", ".join(f"{n} {k}" for k, n in counts.items())
-        return f"{self.workload_kind}; QoS {qos}; {len(self.objects)} objects ({listed})"
+        notes = "".join(f"; {note}" for note in self.notes)
+        return f"{self.workload_kind}; QoS {qos}{notes}; {len(self.objects)} objects ({listed})"
+
+
+def _qos_words(qos: Qos) -> str:
+    """Guaranteed with integer CPUs gets exclusive cores only where the kubelet runs the static CPU manager
+    policy (the default `none` shares every core): say so instead of promising it."""
+    if qos.cpu_affinity:
+        return f"{qos.klass}, integer CPUs (exclusive cores with the static CPU manager policy)"
+    return qos.klass
 
 
 def render(
@@ -49,34 +64,73 @@ def render(
     *,
     kube_version: tuple[int, int] = DEFAULT_KUBE_VERSION,
     cookie: bytes | None = None,
+    overrides: bool = True,
 ) -> Rendered:
-    """Render every object for `spec`. `cookie` (from --cookie-file) adds the cookie Secret."""
+    """Render every object for `spec`. `cookie` (from --cookie-file) adds the cookie Secret; `overrides=False`
+    leaves the spec's overrides out (the spec's own validation applies them to check them)."""
     names = Names.of(spec)
+    env = dict(sorted(spec.env.items()))
     # A cookie from --cookie-file joins the hash (as a salted digest), so a new cookie rolls the pods.
     cookie_part = [cookie_digest(spec, cookie)] if cookie is not None else []
-    checksum = config_hash(vm_args(spec, names), dict(sorted(spec.env.items())), *cookie_part)
+    per_process = views(spec)
+    more_vm_args = {vm_args_key(v, n.process): vm_args(v, n) for v, n in per_process if n.process is not None}
+    more_vm_args.update(job_vm_args(spec, names))
+    web_spec, web_names = web_view(spec)
     candidates: list[dict[str, Any] | None] = [
         priority_class(spec),
         limit_range(spec),
         service_account(spec, names),
         *discovery_rbac(spec, names),
         cookie_secret(spec, names, cookie) if cookie is not None else None,
-        beam_config_map(spec, names),
+        beam_config_map(spec, names, more_vm_args),
         env_config_map(spec, names),
         headless_service(spec, names),
-        web_service(spec, names),
+        web_service(web_spec, web_names),
         network_policy(spec, names),
-        pod_disruption_budget(spec, names, kube_version),
-        *job_objects(spec, names),
-        (main := workload(spec, names, checksum, kube_version)),
-        hpa(spec, names),
-        vpa(spec, names),
+        *job_objects(spec, names, kube_version),
         ingress(spec, names),
     ]
-    objects = sort_objects(obj for obj in candidates if obj is not None)
-    containers = main["spec"]["template"]["spec"]["containers"]
-    qos = {c["name"]: pod_qos([c]) for c in containers}
-    return Rendered(objects=objects, workload_kind=main["kind"], qos=qos)
+    workloads: list[dict[str, Any]] = []
+    for view, view_names in per_process:
+        checksum = config_hash(vm_args(view, view_names), env, *cookie_part)
+        workloads.append(workload(view, view_names, checksum, kube_version))
+        candidates += [pod_disruption_budget(view, view_names, kube_version), hpa(view, view_names)]
+        candidates.append(vpa(view, view_names))
+    objects = sort_objects(obj for obj in [*candidates, *workloads] if obj is not None)
+    if spec.overrides and overrides:
+        objects = _overridden(spec, objects, kube_version)
+    # Keyed by process (or, for one workload, by its BEAM container as before).
+    qos = {
+        (n.process or CONTAINER): pod_qos(_pod_containers(w)) for (_, n), w in zip(per_process, workloads, strict=True)
+    }
+    return Rendered(
+        objects=objects,
+        workload_kind=workloads[0]["kind"],
+        qos=qos,
+        workloads=[w["metadata"]["name"] for w in workloads],
+        warnings=render_warnings(spec, kube_version),
+        notes=replica_notes(per_process),
+    )
+
+
+def _overridden(spec: AppSpec, objects: list[dict[str, Any]], kube_version: tuple[int, int]) -> list[dict[str, Any]]:
+    """The objects with the spec's overrides applied. Loading the spec already applied them for the default
+    Kubernetes version (with file and line in any error); another version can render other objects."""
+    from beamkube.errors import SpecError
+    from beamkube.render.overrides import OverrideError, apply_overrides
+    from beamkube.spec.load import _dotted
+
+    try:
+        return apply_overrides(spec, objects)
+    except OverrideError as exc:
+        where = f"{spec.name} (rendered for Kubernetes {kube_version[0]}.{kube_version[1]})"
+        raise SpecError(where, None, _dotted(exc.loc), str(exc)) from None
+
+
+def _pod_containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    """The containers whose resources decide the pod's QoS class (init containers count, as in kubelet)."""
+    pod = obj["spec"]["template"]["spec"]
+    return [*pod.get("initContainers", []), *pod["containers"]]
 
 
 def parse_kube_version(text: str) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from beamkube.spec.model import AppSpec, Identity
 
 def _target_ref(spec: AppSpec, names: Names) -> dict[str, str]:
     kind = "StatefulSet" if spec.identity is Identity.STABLE else "Deployment"
-    return {"apiVersion": "apps/v1", "kind": kind, "name": names.app}
+    return {"apiVersion": "apps/v1", "kind": kind, "name": names.workload}
 
 
 def hpa(spec: AppSpec, names: Names) -> dict[str, Any] | None:
@@ -52,7 +52,7 @@ def hpa(spec: AppSpec, names: Names) -> dict[str, Any] | None:
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": metadata(spec, names.app, "autoscaling"),
+        "metadata": metadata(spec, names.workload, "autoscaling", process=names.process),
         "spec": {
             "behavior": {
                 "scaleDown": {
@@ -75,7 +75,7 @@ def vpa(spec: AppSpec, names: Names) -> dict[str, Any] | None:
     return {
         "apiVersion": "autoscaling.k8s.io/v1",
         "kind": "VerticalPodAutoscaler",
-        "metadata": metadata(spec, names.app, "autoscaling"),
+        "metadata": metadata(spec, names.workload, "autoscaling", process=names.process),
         "spec": {
             "resourcePolicy": {
                 "containerPolicies": [{"containerName": "beam", "controlledResources": ["cpu", "memory"]}]

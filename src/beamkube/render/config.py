@@ -15,7 +15,7 @@ import math
 from collections import Counter
 from typing import Any
 
-from beamkube.render.beam import SSL_DIST_CONF, VM_ARGS_FILE, ssl_dist_conf, vm_args
+from beamkube.render.beam import SSL_DIST_CONF, VM_ARGS_FILE, beam_config_files, ssl_dist_conf, vm_args
 from beamkube.render.names import Names, metadata
 from beamkube.spec.model import AppSpec
 
@@ -23,8 +23,11 @@ from beamkube.spec.model import AppSpec
 COOKIE_MIN, COOKIE_MAX = 16, 255
 
 
-def beam_config_map(spec: AppSpec, names: Names) -> dict[str, Any]:
-    data = {VM_ARGS_FILE[spec.release.flavour]: vm_args(spec, names)}
+def beam_config_map(spec: AppSpec, names: Names, more_vm_args: dict[str, str] | None = None) -> dict[str, Any]:
+    """vm.args (and the TLS options); `more_vm_args` adds keys for processes (`<process>.<file>`) and Jobs with
+    their own resources (`job-<name>.<file>`), whose +S and busy-wait flags follow their own CPU limit."""
+    data = {VM_ARGS_FILE[spec.release.flavour]: vm_args(spec, names), **beam_config_files(spec)}
+    data.update(more_vm_args or {})
     tls = ssl_dist_conf(spec)
     if tls is not None:
         data[SSL_DIST_CONF] = tls

@@ -10,7 +10,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
+from beamkube.spec.extras import ObjectMeta
 from beamkube.spec.model import AppSpec, Identity
 
 MANAGED_BY = "beamkube"
@@ -20,6 +22,8 @@ TMP_DIR = "/tmp"
 RELEASE_TMP = "/tmp/release"
 CRASH_DUMP = "/tmp/erl_crash.dump"
 CONTAINER = "beam"
+# The pod label that tells one process type's pods from another's (only with `processes:`).
+PROCESS_LABEL = "beamkube.io/process"
 
 
 @dataclass(frozen=True)
@@ -34,9 +38,12 @@ class Names:
     service_account: str
     cookie_secret: str
     cluster_domain: str
+    # With `processes:`: the process this view renders, and its workload's name (`<app>-<process>`).
+    process: str | None = None
+    workload: str = ""
 
     @classmethod
-    def of(cls, spec: AppSpec) -> Names:
+    def of(cls, spec: AppSpec, process: str | None = None) -> Names:
         return cls(
             app=spec.name,
             namespace=spec.namespace,
@@ -45,9 +52,11 @@ class Names:
             web_service=spec.name,
             config_map=f"{spec.name}-beam",
             env_config_map=f"{spec.name}-env",
-            service_account=spec.name,
+            service_account=spec.serviceAccount.existing or spec.name,
             cookie_secret=spec.cookie_secret_name,
             cluster_domain=spec.clusterDomain,
+            process=process,
+            workload=spec.name if process is None else f"{spec.name}-{process}",
         )
 
     @property
@@ -77,13 +86,18 @@ class Names:
         return f"{self.release}@$(POD_IP)"
 
 
-def selector_labels(spec: AppSpec, component: str = "node") -> dict[str, str]:
-    """Labels that select the app's BEAM pods (never the version: selectors are immutable)."""
-    return {
+def selector_labels(spec: AppSpec, component: str = "node", process: str | None = None) -> dict[str, str]:
+    """Labels that select the app's BEAM pods (never the version: selectors are immutable); with `process`,
+    only that process type's pods (every process's pods share component `node`, which the headless Service
+    and the NetworkPolicy select)."""
+    labels = {
         "app.kubernetes.io/component": component,
         "app.kubernetes.io/instance": spec.name,
         "app.kubernetes.io/name": spec.name,
     }
+    if process is not None:
+        labels[PROCESS_LABEL] = process
+    return labels
 
 
 def common_labels(spec: AppSpec, component: str | None = None) -> dict[str, str]:
@@ -131,6 +145,22 @@ def priority_class_name(spec: AppSpec) -> str | None:
     return name
 
 
-def metadata(spec: AppSpec, name: str, component: str | None = None) -> dict[str, object]:
-    """Metadata for a namespaced object the app owns."""
-    return {"labels": common_labels(spec, component), "name": name, "namespace": spec.namespace}
+def metadata(
+    spec: AppSpec,
+    name: str,
+    component: str | None = None,
+    *,
+    extra: ObjectMeta | None = None,
+    process: str | None = None,
+) -> dict[str, Any]:
+    """Metadata for a namespaced object the app owns; `extra` adds the spec's labels/annotations for its group."""
+    labels = common_labels(spec, component)
+    if extra is not None and extra.labels:
+        labels = dict(sorted({**extra.labels, **labels}.items()))
+    if process is not None:
+        labels = dict(sorted({**labels, PROCESS_LABEL: process}.items()))
+    meta: dict[str, Any] = {}
+    if extra is not None and extra.annotations:
+        meta["annotations"] = dict(sorted(extra.annotations.items()))
+    meta.update({"labels": labels, "name": name, "namespace": spec.namespace})
+    return meta

@@ -12,7 +12,16 @@ import json
 from typing import Any
 
 from beamkube.quantity import memory_bytes
-from beamkube.render.beam import VM_ARGS_FILE, beam_env
+from beamkube.render.beam import VM_ARGS_FILE, beam_config_files, beam_env, drain_pre_stop
+from beamkube.render.extras import (
+    env_from_sources,
+    extra_mounts,
+    extra_volumes,
+    image_pull_secrets,
+    node_affinity,
+    pod_side_containers,
+    tolerations,
+)
 from beamkube.render.names import CONFIG_DIR, CONTAINER, TLS_DIR, TMP_DIR, Names, priority_class_name, selector_labels
 from beamkube.spec.model import AppSpec, Discovery, Flavour, Probe, Spread
 
@@ -137,18 +146,27 @@ def tmp_size_limit(spec: AppSpec) -> str:
     return f"{-(-memory_bytes(memory) // 2**20) + 256}Mi"
 
 
-def volumes(spec: AppSpec, names: Names) -> list[dict[str, Any]]:
+def vm_args_key(spec: AppSpec, process: str | None) -> str:
+    """The beam ConfigMap key holding a process's vm.args (each process has its own: +S follows its CPU)."""
+    file = VM_ARGS_FILE[spec.release.flavour]
+    return file if process is None else f"{process}.{file}"
+
+
+def volumes(spec: AppSpec, names: Names, config_key: str | None = None) -> list[dict[str, Any]]:
+    """The pod's volumes; `config_key` picks another vm.args key of the beam ConfigMap (a Job's own)."""
     flavour = spec.release.flavour
-    config_items = [{"key": VM_ARGS_FILE[flavour], "path": VM_ARGS_FILE[flavour]}]
+    key = config_key or vm_args_key(spec, names.process)
+    config_items = [{"key": key, "path": VM_ARGS_FILE[flavour]}]
     if spec.cluster.tls is not None:
         config_items.append({"key": "ssl_dist.conf", "path": "ssl_dist.conf"})
+    config_items += [{"key": key, "path": key} for key in beam_config_files(spec)]  # remote.vm.args (beam.py)
     vols: list[dict[str, Any]] = [
         {"name": "beam-config", "configMap": {"name": names.config_map, "items": config_items}},
         {"name": "tmp", "emptyDir": {"sizeLimit": tmp_size_limit(spec)}},
     ]
     if spec.cluster.tls is not None:
         vols.append({"name": "dist-tls", "secret": {"secretName": spec.cluster.tls.secretName}})
-    return vols
+    return vols + extra_volumes(spec)
 
 
 def volume_mounts(spec: AppSpec) -> list[dict[str, Any]]:
@@ -160,10 +178,12 @@ def volume_mounts(spec: AppSpec) -> list[dict[str, Any]]:
         mounts.append({"name": "dist-tls", "mountPath": TLS_DIR, "readOnly": True})
     if spec.storage is not None:
         mounts.append({"name": "data", "mountPath": spec.storage.mountPath})
-    return mounts
+    return mounts + extra_mounts(spec)
 
 
 def _pre_stop(spec: AppSpec, kube_version: tuple[int, int]) -> dict[str, Any] | None:
+    if (drain := drain_pre_stop(spec)) is not None:  # shutdown.drain (render/beam.py)
+        return drain
     seconds = spec.preStopSleepSeconds
     if seconds == 0:
         return None
@@ -174,12 +194,16 @@ def _pre_stop(spec: AppSpec, kube_version: tuple[int, int]) -> dict[str, Any] | 
 
 def container(spec: AppSpec, names: Names, kube_version: tuple[int, int]) -> dict[str, Any]:
     env_from = [{"configMapRef": {"name": names.env_config_map}}] if spec.env else []
+    env_from += env_from_sources(spec.envFrom)
+    env = beam_env(spec, names)
+    if names.process is not None:
+        env += [{"name": k, "value": v} for k, v in sorted(spec.processes[names.process].env.items())]
     body: dict[str, Any] = {
         "name": CONTAINER,
         "image": spec.image,
         "imagePullPolicy": spec.imagePullPolicy,
         "command": release_command(spec),
-        "env": beam_env(spec, names),
+        "env": env,
     }
     if env_from:
         body["envFrom"] = env_from
@@ -195,24 +219,27 @@ def container(spec: AppSpec, names: Names, kube_version: tuple[int, int]) -> dic
     return body
 
 
-def affinity(spec: AppSpec) -> dict[str, Any] | None:
+def affinity(spec: AppSpec, names: Names) -> dict[str, Any] | None:
+    nodes = node_affinity(spec)
     anti = spec.placement.antiAffinity
     if anti.mode == "off":
-        return None
+        return None if nodes is None else {"nodeAffinity": nodes}
     term = {
-        "labelSelector": {"matchLabels": selector_labels(spec)},
+        "labelSelector": {"matchLabels": selector_labels(spec, process=names.process)},
         "topologyKey": TOPOLOGY_KEYS[anti.topology],
     }
     if anti.mode == "required":
         rule: dict[str, Any] = {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
     else:
         rule = {"preferredDuringSchedulingIgnoredDuringExecution": [{"podAffinityTerm": term, "weight": anti.weight}]}
-    return {"podAntiAffinity": rule}
+    if nodes is None:
+        return {"podAntiAffinity": rule}
+    return {"nodeAffinity": nodes, "podAntiAffinity": rule}
 
 
-def spread(spec: AppSpec, item: Spread) -> dict[str, Any]:
+def spread(spec: AppSpec, item: Spread, names: Names) -> dict[str, Any]:
     return {
-        "labelSelector": {"matchLabels": selector_labels(spec)},
+        "labelSelector": {"matchLabels": selector_labels(spec, process=names.process)},
         "maxSkew": item.maxSkew,
         "topologyKey": TOPOLOGY_KEYS[item.topology],
         "whenUnsatisfiable": item.whenUnsatisfiable,
@@ -227,6 +254,7 @@ def config_hash(*parts: Any) -> str:
 
 def pod_annotations(spec: AppSpec, checksum: str) -> dict[str, str]:
     annotations = dict(spec.annotations)
+    annotations.update(spec.objectMeta.pods.annotations)
     annotations["beamkube.io/config-hash"] = checksum
     if spec.metrics is not None:
         annotations["prometheus.io/scrape"] = "true"
@@ -237,12 +265,17 @@ def pod_annotations(spec: AppSpec, checksum: str) -> dict[str, str]:
 
 def pod_spec(spec: AppSpec, names: Names, kube_version: tuple[int, int]) -> dict[str, Any]:
     body: dict[str, Any] = {}
-    rule = affinity(spec)
+    rule = affinity(spec, names)
     if rule is not None:
         body["affinity"] = rule
     body["automountServiceAccountToken"] = spec.effective_discovery is Discovery.KUBERNETES
-    body["containers"] = [container(spec, names, kube_version)]
+    init, extra = pod_side_containers(spec, kube_version)
+    body["containers"] = [container(spec, names, kube_version), *extra]
     body["enableServiceLinks"] = False
+    if spec.imagePullSecrets:
+        body["imagePullSecrets"] = image_pull_secrets(spec)
+    if init:
+        body["initContainers"] = init
     if spec.placement.nodeSelector:
         body["nodeSelector"] = dict(sorted(spec.placement.nodeSelector.items()))
     priority = priority_class_name(spec)
@@ -251,7 +284,9 @@ def pod_spec(spec: AppSpec, names: Names, kube_version: tuple[int, int]) -> dict
     body["securityContext"] = pod_security(spec)
     body["serviceAccountName"] = names.service_account
     body["terminationGracePeriodSeconds"] = spec.terminationGracePeriodSeconds
+    if spec.placement.tolerations:
+        body["tolerations"] = tolerations(spec)
     if spec.placement.spread:
-        body["topologySpreadConstraints"] = [spread(spec, item) for item in spec.placement.spread]
+        body["topologySpreadConstraints"] = [spread(spec, item, names) for item in spec.placement.spread]
     body["volumes"] = volumes(spec, names)
     return body

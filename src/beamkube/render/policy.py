@@ -57,13 +57,13 @@ def pod_disruption_budget(spec: AppSpec, names: Names, kube_version: tuple[int, 
         body["minAvailable"] = budget.minAvailable
     else:
         body["maxUnavailable"] = budget.maxUnavailable if budget and budget.maxUnavailable is not None else 1
-    body["selector"] = {"matchLabels": selector_labels(spec)}
+    body["selector"] = {"matchLabels": selector_labels(spec, process=names.process)}
     if kube_version >= (1, 27):
         body["unhealthyPodEvictionPolicy"] = "AlwaysAllow"  # crash-looping pods must not block drains
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": metadata(spec, names.app, "availability"),
+        "metadata": metadata(spec, names.workload, "availability", process=names.process),
         "spec": body,
     }
 

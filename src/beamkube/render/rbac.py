@@ -9,14 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from beamkube.render.names import Names, metadata
+from beamkube.spec.extras import ObjectMeta
 from beamkube.spec.model import AppSpec, Discovery
 
 
-def service_account(spec: AppSpec, names: Names) -> dict[str, Any]:
+def service_account(spec: AppSpec, names: Names) -> dict[str, Any] | None:
+    """The pods' ServiceAccount (with the spec's annotations, e.g. a cloud IAM role), or None when the spec
+    names an existing one (beamkube neither creates nor changes it)."""
+    if spec.serviceAccount.existing is not None:
+        return None
+    extra = ObjectMeta(labels=spec.serviceAccount.labels, annotations=spec.serviceAccount.annotations)
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": metadata(spec, names.service_account, "identity"),
+        "metadata": metadata(spec, names.service_account, "identity", extra=extra),
         "automountServiceAccountToken": spec.effective_discovery is Discovery.KUBERNETES,
     }
 

@@ -91,7 +91,10 @@ def plan_build(
             raise UsageError(f"--build-arg {arg!r}: expected NAME=VALUE")
     name, path = tool
     reference = f"{repository}:{tag}"
-    build: list[str] = [path, "bud" if name == "buildah" else "build", "-t", reference, "-f", str(dockerfile)]
+    # buildah caches no layers unless asked (podman and docker do by default): without it, the Dockerfile's
+    # dependency-first layer order would save nothing.
+    verb = ["bud", "--layers"] if name == "buildah" else ["build"]
+    build: list[str] = [path, *verb, "-t", reference, "-f", str(dockerfile)]
     for arg in build_args:
         build += ["--build-arg", arg]
     build.append(str(context))

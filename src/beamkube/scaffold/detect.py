@@ -14,6 +14,14 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from beamkube.errors import BeamkubeError
+from beamkube.scaffold.mistakes import (
+    ENV_SCRIPTS,
+    MIX_VM_ARGS,
+    env_script_warnings,
+    phoenix_server_warnings,
+    stateful_warnings,
+    vm_args_warnings,
+)
 from beamkube.spec.model import NAME_PATTERN, RELEASE_NAME_PATTERN, Discovery, Identity
 
 MAX_FILE_BYTES = 512 * 1024
@@ -107,6 +115,8 @@ def read_project(root: Path) -> ProjectFiles:
         raise DetectError(f"{root}: not a directory")
     entries = frozenset(name for name in KNOWN_ENTRIES if (root / name).exists())
     wanted: list[Path] = [root / name for name in ("mix.exs", "rebar.config", ".tool-versions")]
+    # Release overlays the pod's env and vm.args would fight (see scaffold/mistakes.py).
+    wanted += [root / name for name in (*ENV_SCRIPTS, *MIX_VM_ARGS, "config/vm.args", "config/vm.args.src")]
     config = root / "config"
     if config.is_dir():
         wanted += sorted(config.glob("*.exs")) + sorted(config.glob("*.config")) + sorted(config.glob("*.src"))
@@ -226,6 +236,7 @@ def _detect_mix(files: ProjectFiles) -> Project:
     if secret_env:
         why = "read in config/runtime.exs; values belong in a Secret"
         guesses.append(Guess("secretEnv", ", ".join(secret_env), why))
+    guesses += _mistakes(files, "mix", deps, identity is Identity.STATELESS, phoenix=phoenix, phx_server=phx_server)
     return Project(
         tool="mix",
         app=app,
@@ -475,6 +486,8 @@ def _detect_rebar(files: ProjectFiles) -> Project:
         raise DetectError(f"{files.root}/rebar.config: no relx release and no src/*.app.src to name one")
     guesses.append(Guess("migration job", "none", "relx `eval` needs a running node, so no eval Job is proposed"))
     versions = _versions(files, guesses, elixir_req=None)
+    deps = set(re.findall(r"\{\s*'?([a-z][a-z0-9_]*)'?\s*,", config)) | set(re.findall(r"\b(khepri|ra)\b", config))
+    guesses += _mistakes(files, "rebar3", deps, True, phoenix=False, phx_server=False)
     minimum = _first(r"\{\s*minimum_otp_vsn\s*,\s*\"([^\"]+)\"", config)
     if minimum:
         guesses.append(Guess("erlang/otp minimum", minimum, "rebar.config minimum_otp_vsn"))
@@ -491,3 +504,15 @@ def _detect_rebar(files: ProjectFiles) -> Project:
         entries=files.entries,
         guesses=(*guesses, Guess("discovery", "beamkube default", "Erlang project: beamkube's own discovery loop")),
     )
+
+
+def _mistakes(
+    files: ProjectFiles, tool: str, deps: set[str], stateless: bool, *, phoenix: bool, phx_server: bool
+) -> list[Guess]:
+    found = [
+        *env_script_warnings(files.texts),
+        *vm_args_warnings(files.texts, tool),
+        *stateful_warnings(files.texts, deps, stateless),
+        *phoenix_server_warnings(files.texts, phoenix, phx_server),
+    ]
+    return [Guess("warning", what, why) for what, why in found]

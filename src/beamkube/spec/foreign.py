@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# Keys of the values.yaml that `helm create` writes; a beamkube spec has none of them.
+# Keys of the values.yaml that `helm create` writes.
 HELM_KEYS = frozenset(
     {
         "replicaCount", "nameOverride", "fullnameOverride", "serviceAccount", "podAnnotations", "podLabels",
@@ -36,7 +36,10 @@ def recognise_foreign(data: dict[str, Any]) -> str | None:
         )
     image = data.get("image")
     helm_image = isinstance(image, dict) and ("repository" in image or "tag" in image)
-    if helm_image or len(HELM_KEYS & set(data)) >= 2:
+    # Only keys that are not also spec fields count (a spec has imagePullSecrets, serviceAccount, volumes too).
+    from beamkube.spec.model import AppSpec
+
+    if helm_image or len((HELM_KEYS - set(AppSpec.model_fields)) & set(data)) >= 2:
         return (
             "looks like a Helm chart's values.yaml, not a beamkube spec; "
             "a spec needs name and image (a reference like ghcr.io/acme/app:1.2.3), see beamkube init"

@@ -283,6 +283,12 @@ class Rollout(Strict):
     )
     progressDeadlineSeconds: int = Field(600, ge=10, le=86400)
     revisionHistoryLimit: int = Field(10, ge=0, le=100)
+    mixedVersions: Literal["allow", "isolate"] = Field(
+        "allow",
+        description="During a rolling update: `allow` lets old and new pods join one cluster; `isolate` puts "
+        "the image version in the node basename (`<release>-<version>@host`), so discovery only connects pods "
+        "of the same version (Fly.io's approach). `:global`/pg/Horde/Mnesia state then does not span versions.",
+    )
 
     @field_validator("maxUnavailable", "maxSurge")
     @classmethod
@@ -319,6 +325,10 @@ class Placement(Strict):
     antiAffinity: AntiAffinity = Field(default_factory=AntiAffinity)
     spread: list[Spread] = Field(default_factory=lambda: [Spread()])
     nodeSelector: dict[str, str] = Field(default_factory=dict)
+    tolerations: list[Toleration] = Field(
+        default_factory=list, description="Tolerations for tainted node pools (e.g. a dedicated `beam` pool)."
+    )
+    nodeAffinity: NodeAffinity | None = Field(None, description="Node affinity beside nodeSelector.")
 
     @field_validator("nodeSelector")
     @classmethod
@@ -331,6 +341,15 @@ class Ingress(Strict):
     path: str = Field("/", pattern=r"^/")
     className: str | None = Field(None, description="IngressClass name.")
     tlsSecret: str | None = Field(None, pattern=NAME_PATTERN, description="Secret with the TLS certificate.")
+    pathType: Literal["Prefix", "Exact", "ImplementationSpecific"] = Field("Prefix", description="For every path.")
+    extraHosts: list[IngressHost] = Field(
+        default_factory=list, description="More hosts (each with its paths) routed to the web Service."
+    )
+    certManager: CertManager | None = Field(
+        None,
+        description="Let cert-manager issue the certificate (ingress-shim annotation) into `tlsSecret` "
+        "(default `<name>-tls`), for every host.",
+    )
 
 
 class Web(Strict):
@@ -375,6 +394,9 @@ class Job(Strict):
     backoffLimit: int = Field(3, ge=0, le=100)
     activeDeadlineSeconds: int = Field(600, ge=1, le=INT64_MAX)
     concurrencyPolicy: Literal["Forbid", "Allow", "Replace"] = "Forbid"
+    resources: Resources | None = Field(None, description="The Job container's resources. Default: the app's.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra plain variables for this Job only.")
+    secretEnv: list[SecretEnv] = Field(default_factory=list, description="Extra variables from Secrets.")
 
     @model_validator(mode="after")
     def _one_command(self) -> Job:
@@ -480,6 +502,54 @@ class Security(Strict):
     readOnlyRootFilesystem: bool = True
 
 
+class Drain(Strict):
+    """A release command run as the preStop hook, before SIGTERM (RabbitMQ's operator runs `drain` there)."""
+
+    rpc: str | None = Field(
+        None,
+        min_length=1,
+        description="An expression evaluated on the running node: `bin/<release> rpc EXPR` (mix, Distillery; "
+        "Elixir) or `bin/<release> eval EXPR` (relx; Erlang), e.g. `MyApp.drain()`.",
+    )
+    command: list[str] | None = Field(None, min_length=1, description="Or any command (argv) run in the container.")
+    timeoutSeconds: int = Field(
+        30, ge=1, le=3600, description="The drain is stopped after this long; SIGTERM follows either way."
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Drain:
+        if (self.rpc is None) == (self.command is None):
+            raise FieldError(("rpc",), "set exactly one of rpc or command")
+        return self
+
+
+class Shutdown(Strict):
+    """What happens between the pod's deletion and SIGTERM."""
+
+    drain: Drain | None = Field(None, description="A drain hook run before the preStop sleep and SIGTERM.")
+
+
+# The production-app models build on the classes above; imported here so they sit in this module's
+# namespace (the loader resolves model names and forward references from it).
+from beamkube.spec.extras import (  # noqa: E402
+    CertManager,
+    Container,
+    EnvFrom,
+    IngressHost,
+    NodeAffinity,
+    ObjectMetaGroups,
+    Override,
+    Process,
+    ServiceAccountSpec,
+    Toleration,
+    Volume,
+)
+
+Placement.model_rebuild()
+Ingress.model_rebuild()
+Web.model_rebuild()
+
+
 class AppSpec(Strict):
     """A BEAM application on Kubernetes."""
 
@@ -515,8 +585,38 @@ class AppSpec(Strict):
     preStopSleepSeconds: int = Field(
         5, ge=0, le=300, description="Delay before SIGTERM so endpoints drop the pod before it stops serving."
     )
+    shutdown: Shutdown = Field(default_factory=Shutdown)
     labels: dict[str, str] = Field(default_factory=dict, description="Extra labels on every object.")
     annotations: dict[str, str] = Field(default_factory=dict, description="Extra pod annotations.")
+    imagePullSecrets: list[str] = Field(
+        default_factory=list, description="Secrets (type kubernetes.io/dockerconfigjson) for a private registry."
+    )
+    envFrom: list[EnvFrom] = Field(
+        default_factory=list, description="Whole existing Secrets/ConfigMaps as variables of the BEAM container."
+    )
+    sidecars: list[Container] = Field(
+        default_factory=list,
+        description="Containers beside the BEAM node (e.g. cloud-sql-proxy). Native sidecars (init containers "
+        "with restartPolicy Always: started first, stopped last) from Kubernetes 1.29, plain containers before.",
+    )
+    initContainers: list[Container] = Field(default_factory=list, description="Run to completion before the node.")
+    volumes: list[Volume] = Field(
+        default_factory=list, description="Extra volumes (Secret, ConfigMap, PVC, CSI, emptyDir)."
+    )
+    serviceAccount: ServiceAccountSpec = Field(
+        default_factory=ServiceAccountSpec, description="The pods' ServiceAccount: annotations, or an existing one."
+    )
+    objectMeta: ObjectMetaGroups = Field(
+        default_factory=ObjectMetaGroups, description="Labels/annotations per object group."
+    )
+    processes: dict[str, Process] = Field(
+        default_factory=dict,
+        description="Process types (e.g. `web`, `worker`): one workload each, one BEAM cluster. Empty: one "
+        "workload named after the app.",
+    )
+    overrides: list[Override] = Field(
+        default_factory=list, description="Patches over rendered objects, for what no field expresses."
+    )
 
     @field_validator("env")
     @classmethod
@@ -614,6 +714,28 @@ class AppSpec(Strict):
             )
         return self
 
+    @model_validator(mode="after")
+    def _clustering_fits(self) -> AppSpec:
+        if self.cluster.discovery is Discovery.DNS and self.identity is Identity.STABLE:
+            # A records give IPs, but stable nodes are named <release>@<pod>.<headless>...: nothing would join.
+            raise FieldError(
+                ("cluster", "discovery"),
+                "dns connects <release>@<pod IP>, but identity stable names nodes by pod DNS name; use dnssrv",
+            )
+        drain = self.shutdown.drain
+        if drain is not None and drain.timeoutSeconds + self.preStopSleepSeconds >= self.terminationGracePeriodSeconds:
+            raise FieldError(
+                ("shutdown", "drain", "timeoutSeconds"),
+                f"{drain.timeoutSeconds}s drain + {self.preStopSleepSeconds}s preStop sleep leave no time of the "
+                f"{self.terminationGracePeriodSeconds}s terminationGracePeriodSeconds for init:stop; raise it",
+            )
+        if self.rollout.mixedVersions == "isolate" and not re.search(r"(:[^/@]+|@sha256:[0-9a-f]{12,})$", self.image):
+            raise FieldError(
+                ("rollout", "mixedVersions"),
+                "isolate puts the image version in the node name: pin the image to a tag or digest",
+            )
+        return self
+
     # --- derived values (pure) -------------------------------------------------------------
 
     @property
@@ -637,3 +759,15 @@ class AppSpec(Strict):
         if self.autoscaling is not None:
             return max(self.autoscaling.max, self.replicas)
         return max(self.replicas, 1)
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> AppSpec:
+        from beamkube.spec.rules import production_rules
+
+        production_rules(self)
+        return self
+
+    @property
+    def process_names(self) -> list[str]:
+        """Process types in spec order ([] for a single-process app)."""
+        return list(self.processes)

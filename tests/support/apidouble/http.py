@@ -43,6 +43,8 @@ class ApiDouble(Serving, kmock.KubernetesScaffold):  # type: ignore[misc]
     watch_gones: int = 0  # answer the next N watches with a 410 Gone ERROR event
     open_watches: int = 0
     ignore_label_selectors: bool = False  # behave like kmock's emulator (a server that widens lists)
+    # Subresources served by a plug-in instead of the store, e.g. {"exec": ...} (tests/support/podexec.py).
+    subresource_handlers: dict[str, Any] = attrs.field(factory=dict)
     validate: bool = True  # check writes against the pretended version's upstream schemas
     bookmark_seconds: float = 1.0  # idle watches asking for bookmarks get one this often
     # RBAC on demand: None allows everything; a list of PolicyRules (as in a Role/ClusterRole) allows only
@@ -183,6 +185,8 @@ class ApiDouble(Serving, kmock.KubernetesScaffold):  # type: ignore[misc]
         if parsed is None or parsed[3] is None or (parsed[0], parsed[3]) not in self.store.rdefs:
             return await super().__call__(raw)
         group, _version, namespace, plural, name, sub = parsed
+        if sub is not None and sub in self.subresource_handlers:
+            return await self.subresource_handlers[sub](raw, group, namespace or "", plural, name or "")
         method = str(raw.method).upper()
         params = dict(raw.query)
         denied = self._forbidden(method, group, namespace, plural, name, sub, params)

@@ -428,7 +428,9 @@ def _pre_stop_seconds(container: Mapping[str, Any]) -> int:
     words = [str(w) for w in as_list(as_map(pre_stop.get("exec")).get("command"))]
     text = " ".join(words)
     match = re.search(r"\bsleep\s+(\d+)", text)
-    return int(match.group(1)) if match else 0
+    # A drain hook (beamkube's shutdown.drain: `timeout N <release> rpc ...; sleep S`) may use up to N more.
+    drain = re.search(r"\btimeout\s+(?:-\S+\s+)*(\d+)", text)
+    return (int(match.group(1)) if match else 0) + (int(drain.group(1)) if drain else 0)
 
 
 def short_grace(ctx: Context, m: Manifest) -> Iterator[Hit]:

@@ -130,10 +130,7 @@ def _ready(pod: Manifest) -> bool:
 def hidden_not_ready(ctx: Context, m: Manifest) -> Iterator[Hit]:
     if m.spec.get("clusterIP") != "None":
         return
-    slices = [
-        s for s in ctx.by_kind.get("EndpointSlice", [])
-        if s.namespace == m.namespace and as_map(s.metadata.get("labels")).get(SERVICE_NAME_LABEL) == m.name
-    ]
+    slices = ctx.by_label("EndpointSlice", m.namespace, SERVICE_NAME_LABEL, m.name)
     if not slices:
         return  # no live EndpointSlices in the input
     published = {

@@ -68,9 +68,8 @@ def _peers(policy: Manifest) -> Iterator[tuple[str, Mapping[str, Any]]]:
 
 
 def policy_peer_dangling(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    pods = ctx.pods_in(m.namespace)
     for where, selector in _peers(m):
-        if selector and not any(label_selector_matches(selector, labels) for labels in pods):
+        if selector and not ctx.any_pod_matches(m.namespace, selector):
             yield Hit(f"{where} matches no pod of namespace {m.namespace} in the audited manifests")
 
 
