@@ -19,7 +19,7 @@ from beamkube.spec.model import AppSpec
 
 IMAGE_PATTERN = re.compile(r"^[^\s]+$")
 
-__all__ = ["Plan", "connect", "load_spec_with", "plan_for"]
+__all__ = ["Plan", "connect", "load_plan", "load_spec_with", "plan_for"]
 
 
 def load_spec_with(spec_path: Path, *, namespace: str | None = None, image: str | None = None) -> AppSpec:
@@ -46,6 +46,21 @@ async def plan_for(client: KubeClient, spec: AppSpec, kube_version: tuple[int, i
     from beamkube.engine.server import render_version
 
     return build_plan(spec, await render_version(client, kube_version))
+
+
+def load_plan(
+    spec_path: Path,
+    *,
+    namespace: str | None = None,
+    image: str | None = None,
+    kube_version: tuple[int, int] | None = None,
+) -> Plan:
+    """The plan without asking the server, for commands that only need names and selectors (`remote`, `mesh`);
+    commands that apply or compare use `plan_for`, which renders for the server's version."""
+    from beamkube.render import DEFAULT_KUBE_VERSION
+
+    spec = load_spec_with(spec_path, namespace=namespace, image=image)
+    return build_plan(spec, kube_version or DEFAULT_KUBE_VERSION)
 
 
 def connect(target: Target, spec: AppSpec) -> KubeClient:
