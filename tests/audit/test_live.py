@@ -215,3 +215,45 @@ def test_context_option_reaches_the_kubeconfig(
     assert {f["file"] for f in report["findings"]} == {f"cluster:{current}"}
     code, _report, err = _audit(cluster, monkeypatch, capsys, "--context", "no-such-context")
     assert code == 2 and err.count("\n") == 1 and "no-such-context" in err
+
+
+def _live_workload_and_hpa(managed_fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rendered Deployment as a real server returns it: `replicas` defaulted (or set by the HPA)."""
+    objects = copy.deepcopy(_rendered())
+    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    deployment["spec"]["replicas"] = 1
+    deployment["metadata"]["managedFields"] = managed_fields
+    return objects
+
+
+def _bk504(objects: list[dict[str, Any]]) -> list[str]:
+    from beamkube.audit.live import audit_live_objects
+    from beamkube.audit.model import Severity
+
+    _, findings = audit_live_objects(objects, "cluster:test", (1, 33), Severity.INFO)
+    return [f.manifest.ref for f in findings if f.rule.id == "BK504"]
+
+
+def test_a_server_defaulted_or_hpa_set_replica_count_is_not_a_declared_one() -> None:
+    scale = {
+        "manager": "kube-controller-manager",
+        "operation": "Update",
+        "subresource": "scale",
+        "fieldsV1": {"f:spec": {"f:replicas": {}}},
+    }
+    initial = {
+        "manager": "beamkube-initial-replicas",
+        "operation": "Update",
+        "fieldsV1": {"f:spec": {"f:replicas": {}}},
+    }
+    applier = {"manager": "beamkube", "operation": "Apply", "fieldsV1": {"f:spec": {"f:template": {}}}}
+    assert _bk504(_live_workload_and_hpa([applier, scale, initial])) == []
+    # A manifest applied with replicas (server-side or kubectl's client-side annotation) does fight the HPA.
+    declaring = {"manager": "argocd-controller", "operation": "Apply", "fieldsV1": {"f:spec": {"f:replicas": {}}}}
+    assert len(_bk504(_live_workload_and_hpa([applier, declaring]))) == 1
+    objects = _live_workload_and_hpa([])
+    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    deployment["metadata"].setdefault("annotations", {})["kubectl.kubernetes.io/last-applied-configuration"] = (
+        json.dumps({"spec": {"replicas": 3}})
+    )
+    assert len(_bk504(objects)) == 1
