@@ -344,13 +344,9 @@ class Process(Strict):
     @field_validator("env")
     @classmethod
     def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
-        from beamkube.spec.model import _not_reserved
+        from beamkube.spec.model import check_env_names  # model imports this module at its end
 
-        for key in value:
-            if not re.fullmatch(ENV_NAME_PATTERN, key):
-                raise FieldError((key,), f"{key!r} is not a variable name (letters, digits, '_'; no leading digit)")
-            _not_reserved(key, (key,))
-        return value
+        return check_env_names(value)
 
 
 class Override(Strict):

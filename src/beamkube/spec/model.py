@@ -53,6 +53,15 @@ def _not_reserved(name: str, loc: tuple[str | int, ...]) -> None:
         raise FieldError(loc, f"{name!r} is set by beamkube; choose another name (reserved: BEAMKUBE_*, {reserved})")
 
 
+def check_env_names(value: dict[str, str]) -> dict[str, str]:
+    """Plain env of the app or of a process: variable names only, none that beamkube owns."""
+    for key in value:
+        if not re.fullmatch(ENV_NAME_PATTERN, key):
+            raise FieldError((key,), f"{key!r} is not a variable name (letters, digits, '_'; no leading digit)")
+        _not_reserved(key, (key,))
+    return value
+
+
 class FieldError(ValueError):
     """A cross-field rule's failure that names the field to blame (relative to the model that raises it), so
     the loader can report its path and line instead of the model's."""
@@ -621,11 +630,7 @@ class AppSpec(Strict):
     @field_validator("env")
     @classmethod
     def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if not re.fullmatch(ENV_NAME_PATTERN, key):
-                raise FieldError((key,), f"{key!r} is not a variable name (letters, digits, '_'; no leading digit)")
-            _not_reserved(key, (key,))
-        return value
+        return check_env_names(value)
 
     @field_validator("labels")
     @classmethod
