@@ -11,7 +11,7 @@ problems are reported once, on the Deployment.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,32 +126,6 @@ async def read_cluster(
         return client.context or "current", objects
 
 
-# Managers that set a workload's replica count without declaring it: the HPA controller writes through the
-# /scale subresource, and beamkube sets the initial count of an autoscaled workload once, under its own manager.
-_NOT_DECLARING = frozenset({"beamkube-initial-replicas"})
-
-
-def replicas_declared(obj: Mapping[str, Any]) -> bool:
-    """Whether someone's manifest declares `spec.replicas` of a live workload.
-
-    A real API server defaults `replicas` to 1 and the HPA rewrites it, so on a live object the field is always
-    there; what BK504 means (every apply resets the HPA's count) holds only when an applier owns the field:
-    a managedFields entry outside the /scale subresource owning `f:spec.f:replicas`, or kubectl's client-side
-    last-applied annotation carrying it.
-    """
-    meta = obj.get("metadata") or {}
-    last_applied = (meta.get("annotations") or {}).get("kubectl.kubernetes.io/last-applied-configuration")
-    if isinstance(last_applied, str) and '"replicas"' in last_applied:
-        return True
-    for entry in meta.get("managedFields") or []:
-        if not isinstance(entry, Mapping) or entry.get("subresource") or entry.get("manager") in _NOT_DECLARING:
-            continue
-        spec = ((entry.get("fieldsV1") or {}).get("f:spec")) or {}
-        if isinstance(spec, Mapping) and "f:replicas" in spec:
-            return True
-    return False
-
-
 def audit_cluster(
     *,
     namespaces: Sequence[str],
@@ -178,5 +152,4 @@ def audit_live_objects(
 
     manifests = [Manifest(obj, source, i + 1, derived=_derived(obj)) for i, obj in enumerate(objects)]
     findings = run(manifests, kube_version=kube_version, min_severity=min_severity, enable=enable)
-    findings = [f for f in findings if f.rule.id != "BK504" or replicas_declared(f.manifest.obj)]
     return [m for m in manifests if not m.derived], findings

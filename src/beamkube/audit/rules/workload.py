@@ -498,8 +498,36 @@ def hpa_cpu_without_request(ctx: Context, m: Manifest) -> Iterator[Hit]:
             yield Hit(f"container {c.get('name')} of {target.kind} {target.name}")
 
 
+# Managers that set a workload's replica count without declaring it in a manifest: beamkube sets the initial
+# count of an autoscaled workload once, under its own manager (the HPA writes through the /scale subresource).
+_NOT_DECLARING = frozenset({"beamkube-initial-replicas"})
+
+
+def replicas_declared(obj: Mapping[str, Any]) -> bool:
+    """Whether a manifest declares `spec.replicas`.
+
+    In a file that is the field's presence. An object read back from a server (it carries managedFields) always
+    has `replicas`: the server defaults it to 1 and the HPA rewrites it. There the question is whether an
+    applier owns it: a managedFields entry outside the /scale subresource owning `f:spec.f:replicas`, or
+    kubectl's client-side last-applied annotation carrying it.
+    """
+    meta = as_map(obj.get("metadata"))
+    managed = meta.get("managedFields")
+    if not isinstance(managed, list) or not managed:
+        return "replicas" in as_map(obj.get("spec"))
+    last_applied = as_map(meta.get("annotations")).get("kubectl.kubernetes.io/last-applied-configuration")
+    if isinstance(last_applied, str) and '"replicas"' in last_applied:
+        return True
+    for entry in managed:
+        if not isinstance(entry, Mapping) or entry.get("subresource") or entry.get("manager") in _NOT_DECLARING:
+            continue
+        if "f:replicas" in as_map(as_map(entry.get("fieldsV1")).get("f:spec")):
+            return True
+    return False
+
+
 def hpa_fights_replicas(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    if m.kind in SCALABLE and ctx.hpas_for(m) and "replicas" in m.spec:
+    if m.kind in SCALABLE and ctx.hpas_for(m) and replicas_declared(m.obj):
         yield Hit(f"replicas {m.spec.get('replicas')} and HPA {ctx.hpas_for(m)[0].name}")
 
 
