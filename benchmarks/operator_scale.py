@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ def main() -> None:
     parser.add_argument("--resync", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--operator-log", type=Path, help="keep the operator's log here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, cluster(Path(tmp), ready_seconds=0.01) as running:
         log_path = Path(tmp) / "operator.log"
@@ -71,6 +73,39 @@ def main() -> None:
             finally:
                 operator.terminate()
                 operator.wait(15)
+                if args.operator_log is not None:
+                    args.operator_log.write_text(log_path.read_text())
+
+
+def _ready_names(running: Any) -> set[str]:
+    # Straight from the store, without rendering 1,000 objects each second (a harness cost, not the double's).
+    store = running.api.store
+    with store.lock:
+        return {k[3] for k, e in store.entries.items() if k[1] == "beamapps" and _ready(e.obj)}
+
+
+def _verb(r: Any) -> str:
+    if r.method != "GET":
+        return r.method
+    return "WATCH" if r.params.get("watch") else ("GET" if r.name else "LIST")
+
+
+def _ready_phase_summary(log: list[Any], timeline: list[tuple[float, int, int]], expired: list[str]) -> None:
+    """Requests until every BeamApp was Ready: per verb and kind, failures, latency, progress over time."""
+    counts = Counter(f"{_verb(r)} {r.plural}{'/' + r.subresource if r.subresource else ''}" for r in log)
+    failed = Counter(f"{r.status} {_verb(r)} {r.plural}" for r in log if r.status >= 400)
+    answered = sorted(r.seconds for r in log if _verb(r) != "WATCH")
+    print(f"Ready phase requests:      {len(log)} ({', '.join(f'{n} {k}' for k, n in counts.most_common())})")
+    print(f"  failed: {sum(failed.values())} ({', '.join(f'{n}x {k}' for k, n in failed.most_common()) or '-'}); "
+          f"watches answered 410 Gone: {len(expired)} {dict(Counter(expired)) or ''}")
+    if answered:
+        def pct(q: float) -> float:
+            return answered[min(len(answered) - 1, int(q * len(answered)))] * 1000
+
+        slowest = answered[-1] * 1000
+        print(f"  latency in the double: p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, max {slowest:.0f} ms")
+    step = max(1, len(timeline) // 10)
+    print("  progress: " + ", ".join(f"{t:.0f}s {n} Ready/{q} req" for t, n, q in timeline[::step]))
 
 
 def _resyncs(log_path: Path) -> int:
@@ -97,11 +132,14 @@ async def _run(running: Any, operator: subprocess.Popen[bytes], args: argparse.N
     for chunk in range(0, len(apps), 50):
         await asyncio.gather(*(client.create(app) for app in apps[chunk : chunk + 50]))
     pending = {a["metadata"]["name"] for a in apps}
+    timeline: list[tuple[float, int, int]] = []  # (seconds, apps Ready, requests so far)
     while pending and time.monotonic() - started < args.timeout:
         _alive(operator, log_path)
-        pending -= {a["metadata"]["name"] for a in running.api.objects("beamapps", "apps") if _ready(a)}
+        pending -= _ready_names(running)
+        timeline.append((time.monotonic() - started, args.apps - len(pending), len(running.api.log)))
         await asyncio.sleep(1.0)
     all_ready = time.monotonic() - started
+    ready_phase = [r for r in running.api.log if r.at >= started]
     await asyncio.sleep(2.0)  # the last status echoes settle
     first = _resyncs(log_path)
     while _resyncs(log_path) == first:  # start counting at a resync boundary
@@ -125,6 +163,7 @@ async def _run(running: Any, operator: subprocess.Popen[bytes], args: argparse.N
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     ready = f"{args.apps - len(pending)}/{args.apps}"
     print(f"BeamApps Ready:            {ready} after {all_ready:.1f} s (API double validating every write)")
+    _ready_phase_summary(ready_phase, timeline, running.api.expired_watches)
     print(f"3 no-op resyncs:           {len(writes)} writes, {len(reads)} reads in total")
     for r in reads[:40]:
         print(f"  read: {r.method} {r.path}{'?watch' if r.params.get('watch') else ''}")

@@ -1,7 +1,9 @@
 """A fake kube-controller-manager + kubelet for the API double: Deployments, StatefulSets and Jobs progress.
 
 Role: test support (no network; it writes to the double's `Store` directly, so watchers see its changes).
-It runs as a task on the double's event loop, woken by every store change and ticking every few ms:
+It runs as a task on the double's event loop, woken by every store change and ticking every few ms; like the
+real controllers it looks only at what changed and at the owners of what changed (`fakeindex.ChangeIndex`,
+fed by `Store.observers`), plus what is still in progress, so a pass does not grow with the store:
 
 - Deployment → one ReplicaSet per pod-template hash (`deployment.kubernetes.io/revision` annotations, a
   template that returns to an old ReplicaSet bumps its revision, as on a real rollback); the new ReplicaSet is
@@ -25,6 +27,7 @@ A new controller plugs in the same way: a class with `start()`/`stop()` that app
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import copy
 import hashlib
@@ -35,7 +38,8 @@ import time
 import traceback
 from typing import Any
 
-from tests.support.apidouble import RDef, Store, now
+from tests.support.apidouble import Key, RDef, Store, now
+from tests.support.fakeindex import ChangeIndex
 
 MANAGER = "kube-controller-manager"
 REVISION = "deployment.kubernetes.io/revision"
@@ -77,10 +81,9 @@ class FakeController:
         # Opt-in (the operator's tests): delete dependents whose owners no longer exist, as the real GC does.
         self.garbage_collection = garbage_collection
         self._hashes: dict[tuple[str, int], str] = {}
-        self._by_kind: dict[tuple[str, str], list[Any]] = {}
-        self._by_owner: dict[tuple[str, str, Any], list[Any]] = {}
-        self._index_rv = -1
-        self._gc_rv = -1
+        # Objects by kind/owner/uid and what changed, fed by the store's change notifications (as informers).
+        self.index = ChangeIndex(store)
+        self.visited: collections.Counter[Key] = collections.Counter()  # passes that looked at each object
         self._gc_at = 0.0
         self.ready_seconds = ready_seconds
         self.job_seconds = job_seconds
@@ -90,7 +93,6 @@ class FakeController:
         # (None: the Deployment's own progressDeadlineSeconds, 600 by default, as the real controller).
         self.progress_deadline: float | None = None
         self._rolling: dict[tuple[str, int], float] = {}
-        self._settled: dict[str, tuple[Any, ...]] = {}  # workload uid → signature of its last settled pass
         self.errors: list[str] = []  # tracebacks of failed passes (tests may assert it stays empty)
         self.failing_images: set[str] = set()
         self.failing_jobs: set[str] = set()
@@ -108,12 +110,14 @@ class FakeController:
             self.store.async_gc = True  # deletes cascade through this collector, later, as on a real cluster
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        self.index.attach()
         self.store.listeners.append(self._poke)
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
         with contextlib.suppress(ValueError):
             self.store.listeners.remove(self._poke)
+        self.index.detach()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -153,25 +157,11 @@ class FakeController:
     def _r(self, group: str, plural: str) -> RDef:
         return self.store.rdefs[(group, plural)]
 
-    def _refresh_index(self) -> None:
-        # Index the store by kind and by owner uid once per store version (every write bumps `rv`): a scan
-        # of every entry for each owner's lookup made each tick quadratic in large runs (200 apps).
-        if self._index_rv == self.store.rv:
-            return
-        by_kind: dict[tuple[str, str], list[Any]] = {}
-        by_owner: dict[tuple[str, str, Any], list[Any]] = {}
-        for key in sorted(self.store.entries):
-            by_kind.setdefault((key[0], key[1]), []).append(key)
-            for ref in self.store.entries[key].obj["metadata"].get("ownerReferences") or []:
-                by_owner.setdefault((key[0], key[1], ref.get("uid")), []).append(key)
-        self._by_kind, self._by_owner, self._index_rv = by_kind, by_owner, self.store.rv
-
     def _items(self, group: str, plural: str, namespace: str | None = None) -> list[dict[str, Any]]:
-        self._refresh_index()
         entries = self.store.entries
         return [
             entries[k].obj
-            for k in self._by_kind.get((group, plural), [])
+            for k in self.index.of_kind((group, plural))
             if k in entries and (namespace is None or k[2] == namespace)
         ]
 
@@ -179,15 +169,20 @@ class FakeController:
         return [o for o in self._items(group, plural) if not o["metadata"].get("deletionTimestamp")]
 
     def _owned(self, group: str, plural: str, owner: dict[str, Any]) -> list[dict[str, Any]]:
-        self._refresh_index()
         uid, namespace = owner["metadata"]["uid"], owner["metadata"]["namespace"]
         entries = self.store.entries
         return [
             entries[k].obj
-            for k in self._by_owner.get((group, plural, uid), [])
-            if k in entries and k[2] == namespace
+            for k in self.index.owned((group, plural), uid, namespace)
+            if k in entries
             and any(r.get("uid") == uid for r in entries[k].obj["metadata"].get("ownerReferences") or [])
         ]
+
+    def _obj(self, key: Key, live: bool = False) -> dict[str, Any] | None:
+        entry = self.store.entries.get(key)
+        if entry is None or (live and entry.obj["metadata"].get("deletionTimestamp")):
+            return None
+        return entry.obj
 
     def _ref(self, owner: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -262,25 +257,19 @@ class FakeController:
         self._born[created["metadata"]["uid"]] = time.monotonic()
         self._event(created, "Scheduled", f"Successfully assigned {name} to node-1")
 
-    def _settled_or(self, obj: dict[str, Any], children: tuple[str, str], step: Any) -> None:
-        owned = self._owned(children[0], children[1], obj)
-        grandchildren = [p for c in owned for p in self._owned("", "pods", c)] if children[1] != "pods" else []
-        signature = (
-            obj["metadata"]["resourceVersion"],
-            tuple(sorted(str(o["metadata"]["resourceVersion"]) for o in [*owned, *grandchildren])),
-        )
-        uid = obj["metadata"]["uid"]
-        if self._settled.get(uid) == signature:
-            return
+    def _workload(self, key: Key, step: Any) -> None:
+        """One visit of a dirty Deployment/ReplicaSet/StatefulSet; it stays dirty (visited again next pass)
+        until a visit writes nothing and its status is complete."""
+        obj = self._obj(key, live=True)
+        if obj is None:
+            return  # gone, or being deleted: controllers leave it to the garbage collector
         before = self.store.rv
         step(obj)
         status = obj.get("status") or {}
         want = int((obj.get("spec") or {}).get("replicas") or 0)
         complete = all(int(status.get(k) or 0) == want for k in ("replicas", "readyReplicas"))
-        if self.store.rv == before and complete:
-            self._settled[uid] = signature
-        else:
-            self._settled.pop(uid, None)
+        if self.store.rv != before or not complete:
+            self.index.mark(key)
 
     def _pod_failing(self, pod: dict[str, Any]) -> bool:
         return any(c.get("image") in self.failing_images for c in pod["spec"].get("containers") or [])
@@ -368,37 +357,68 @@ class FakeController:
 
     # reconcile -----------------------------------------------------------------------------
     def reconcile(self) -> None:
-        for pod in self._items("", "pods"):
+        """One pass over what changed (`ChangeIndex`: changed objects and the owners of changed dependents)
+        and what is still in progress (pending pods, incomplete workloads, running Jobs, waiting HPAs); what
+        settled and did not change is not looked at, so a pass does not grow with the store."""
+        index = self.index
+        for key in self._take(("", "pods")):
+            pod = self._obj(key)
+            if pod is None:
+                continue
             self._progress_pod(pod)
+            pod = self._obj(key)
+            busy = pod is not None and (not self._ready(pod) or self._pod_failing(pod))
+            if busy and pod is not None and pod["spec"].get("restartPolicy") != "Never":
+                index.mark(key)  # not yet ready, or crash-looping: look again next pass (Jobs drive theirs)
         # Controllers leave objects being deleted alone (no new pods for a StatefulSet under foreground deletion).
-        # A settled workload whose objects did not change since its last pass is skipped (1,000-app runs).
-        for dep in self._live("apps", "deployments"):
-            self._settled_or(dep, ("apps", "replicasets"), self._deployment)
-        for rs in self._live("apps", "replicasets"):
-            self._settled_or(rs, ("", "pods"), self._replicaset)
-        for sts in self._live("apps", "statefulsets"):
-            self._settled_or(sts, ("", "pods"), self._statefulset)
-        for job in self._live("batch", "jobs"):
-            self._job(job)
-        for hpa in self._live("autoscaling", "horizontalpodautoscalers"):
-            self._hpa(hpa)
+        for key in self._take(("apps", "deployments")):
+            self._workload(key, self._deployment)
+        for key in self._take(("apps", "replicasets")):
+            self._workload(key, self._replicaset)
+        for key in self._take(("apps", "statefulsets")):
+            self._workload(key, self._statefulset)
+        for key in self._take(("batch", "jobs")):
+            job = self._obj(key, live=True)
+            if job is not None:
+                self._job(job)
+                if (job := self._obj(key, live=True)) is not None and not self._finished(job):
+                    index.mark(key)
+        for key in self._take(("autoscaling", "horizontalpodautoscalers")):
+            hpa = self._obj(key, live=True)
+            if hpa is not None and self._hpa(hpa):
+                index.mark(key)
         if self.garbage_collection:
             self._collect_garbage()
 
-    def _hpa(self, hpa: dict[str, Any]) -> None:
+    def _take(self, gk: tuple[str, str]) -> list[Key]:
+        keys = self.index.take_dirty(gk)
+        self.visited.update(keys)
+        return keys
+
+    @staticmethod
+    def _finished(job: dict[str, Any]) -> bool:
+        return any(
+            c.get("status") == "True" and c.get("type") in ("Complete", "Failed")
+            for c in (job.get("status") or {}).get("conditions") or []
+        )
+
+    def _hpa(self, hpa: dict[str, Any]) -> bool:
         """The HPA controller's first move: after `hpa_seconds` it sets the target's replicas to minReplicas
-        (through /scale on a real cluster; field manager `horizontal-pod-autoscaler`)."""
+        (through /scale on a real cluster; field manager `horizontal-pod-autoscaler`). True: still waiting
+        (visit again); a change of the HPA or of its target makes it dirty again."""
         spec = hpa.get("spec") or {}
         ref = spec.get("scaleTargetRef") or {}
         plural = {"Deployment": "deployments", "StatefulSet": "statefulsets"}.get(str(ref.get("kind")))
         uid = hpa["metadata"]["uid"]
         self._born.setdefault(uid, time.monotonic())
-        if plural is None or time.monotonic() - self._born[uid] < self.hpa_seconds:
-            return
+        if plural is None:
+            return False
+        if time.monotonic() - self._born[uid] < self.hpa_seconds:
+            return True
         target = self.store.get(self._r("apps", plural), hpa["metadata"]["namespace"], str(ref.get("name")))
         minimum = int(spec.get("minReplicas") or 1)
         if target is None or int((target.get("spec") or {}).get("replicas") or 1) >= minimum:
-            return
+            return False
         body = copy.deepcopy(target)
         body["spec"]["replicas"] = minimum
         meta = body["metadata"]
@@ -406,17 +426,18 @@ class FakeController:
         self.store._replace_entry(
             self._r("apps", plural), key, body, "horizontal-pod-autoscaler", with_status=False, dry_run=False
         )
+        return False
 
     def _collect_garbage(self) -> None:
         """The garbage collector (`Store.collect_garbage`), lazily as the real one: at most every 0.2 s and
-        only when something changed."""
-        if self._gc_rv == self.store.rv or time.monotonic() - self._gc_at < 0.2:
+        only after something that can leave garbage (`ChangeIndex.needs_gc`: a deletion, a deletionTimestamp,
+        an owner that does not exist); the deletions a pass makes raise it again, so another pass follows."""
+        self.index.drain()
+        if not self.index.needs_gc or time.monotonic() - self._gc_at < 0.2:
             return
         self._gc_at = time.monotonic()
-        before = self.store.rv
+        self.index.needs_gc = False
         self.store.collect_garbage()
-        # A pass that changed something (marked or deleted dependents) is followed by another one.
-        self._gc_rv = before if self.store.rv != before else self.store.rv
 
     def _template_hash(self, obj: dict[str, Any]) -> str:
         """`_hash` of the pod template, memoised by (uid, generation): the store bumps generation on every

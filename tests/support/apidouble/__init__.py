@@ -46,7 +46,9 @@ tests inject 409/429/500s, dropped watches and 410 Gone and count requests.
 Extension points (kept stable): a controller plugs in like `tests.support.fakecontroller.FakeController`: it
 appends a wake-up callback to `Store.listeners`, and on its own loop, holding `Store.lock`, reads
 `Store.entries`/`Store.objects()` and writes through `Store.put` (as a manager) or `Store._replace_entry`
-(status/scale-style updates); every write is seen by watchers. `ApiDouble.register`/`unregister` serve or
+(status/scale-style updates); every write is seen by watchers. `Store.observers` are told of every change
+(resource, event type, object) as it happens, so a controller can keep informer-style indexes and visit only
+what changed (`tests.support.fakeindex.ChangeIndex`) instead of scanning the store on every wake-up. `ApiDouble.register`/`unregister` serve or
 remove a resource (a CRD that is or is not installed).
 
 Use from sync tests (server in a background thread with its own loop):

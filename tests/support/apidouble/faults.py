@@ -50,6 +50,8 @@ class Logged:
     subresource: str | None
     content_type: str
     status: int
+    at: float = 0.0  # time.monotonic() when the request arrived (benchmarks: requests over time)
+    seconds: float = 0.0  # time spent answering it (a watch: until its stream started)
 
     @property
     def is_write(self) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ class ApiDouble(Serving, kmock.KubernetesScaffold):  # type: ignore[misc]
     watch_drops: list[int] = attrs.field(factory=list)  # each: close the next watch after N events
     watch_gones: int = 0  # answer the next N watches with a 410 Gone ERROR event
     open_watches: int = 0
+    expired_watches: list[str] = attrs.field(factory=list)  # plural of each watch answered 410 (history gone)
     ignore_label_selectors: bool = False  # behave like kmock's emulator (a server that widens lists)
     # Subresources served by a plug-in instead of the store, e.g. {"exec": ...} (tests/support/podexec.py).
     subresource_handlers: dict[str, Any] = attrs.field(factory=dict)
@@ -194,10 +196,12 @@ class ApiDouble(Serving, kmock.KubernetesScaffold):  # type: ignore[misc]
         # Without ?fieldManager= the API server names the manager after the User-Agent ("kubectl/v1.33..." →
         # "kubectl"), as `kubectl scale` and `kubectl edit` writes show up in managedFields.
         agent = raw.headers.get("User-Agent", "unknown").split("/")[0] or "unknown"
+        arrived = time.monotonic()
         request = _Body(await raw.read())
 
         def record(status: int) -> None:
-            self.log.append(Logged(method, path, params, plural, namespace, name, sub, content_type, status))
+            self.log.append(Logged(method, path, params, plural, namespace, name, sub, content_type, status,
+                                   arrived, time.monotonic() - arrived))  # fmt: skip
 
         if denied is not None:
             record(403)

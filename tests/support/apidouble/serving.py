@@ -37,6 +37,7 @@ class Serving:
     watch_gones: int
     watch_drops: list[int]
     open_watches: int
+    expired_watches: list[str]
 
     def _serve(
         self,
@@ -219,6 +220,7 @@ class Serving:
             if since and since != "0":
                 version = int(since)
                 if version < store.compacted_before:
+                    self.expired_watches.append(plural)
                     await send("ERROR", ApiFailure(410, "Expired", f"too old resource version: {since}").status())
                     return response
                 last = version

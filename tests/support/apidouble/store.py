@@ -72,6 +72,9 @@ class StoreCore:
         self.compacted_before = 0  # resourceVersions <= this are gone (410)
         self.subscribers: list[Subscriber] = []
         self.listeners: list[Callable[[], None]] = []  # woken after every change (the fake controller)
+        # Told of every change, under the lock: (resource, ADDED|MODIFIED|DELETED, the stored object, which
+        # observers must not mutate). An informer-style controller keeps its indexes from these.
+        self.observers: list[Callable[[RDef, str, dict[str, Any]], None]] = []
         self._ips = itertools.count(10)
         self.version = "1.33"  # the Kubernetes minor the double pretends to be (schemas, /version)
         self.crd_schemas: dict[tuple[str, str], dict[str, Any]] = {}  # (group, plural) → openAPIV3Schema
@@ -160,6 +163,8 @@ class StoreCore:
             if (sub.group, sub.plural) == (rdef.group, rdef.plural):
                 with contextlib.suppress(RuntimeError):  # loop closed
                     sub.loop.call_soon_threadsafe(sub.queue.put_nowait, (self.rv, kind, rendered))
+        for observer in list(self.observers):
+            observer(rdef, kind, obj)
         for listener in list(self.listeners):
             listener()
 
