@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,14 @@ def test_410_gone_relists_and_continues(cluster: Running, shop_spec: Path, cli):
     # Every watch that resumes from a resourceVersion is answered 410 twice: the client must re-list.
     cluster.api.gone_watches(times=2)
     cluster.api.drop_watches(after_events=0, times=2)  # force resumes (with a version) to meet the 410s
+    # The controller waits until every scripted 410 and drop has been met: on a loaded machine the migration Job
+    # and the rollout could otherwise finish before deploy's first list, which then needs no watch at all
+    # (the test flaked so). A paused controller is a kube-controller-manager that is slow to act.
+    cluster.controller.paused = True
+    release = threading.Thread(target=_unpause_when_faults_met, args=(cluster,), daemon=True)
+    release.start()
     result = cli("deploy", str(shop_spec))
+    release.join(5)
     assert result.code == 0, result.text
     assert cluster.api.watch_gones == 0
     lists = [
@@ -123,6 +131,13 @@ def test_410_gone_relists_and_continues(cluster: Running, shop_spec: Path, cli):
     ]
     assert len(lists) >= 3  # initial lists + re-lists after Gone
     assert "Rollout complete" in result.out
+
+
+def _unpause_when_faults_met(cluster: Running, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (cluster.api.watch_gones or cluster.api.watch_drops) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    cluster.controller.paused = False
 
 
 def test_compacted_history_gives_410_from_the_double(cluster: Running):
