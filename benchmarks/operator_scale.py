@@ -1,6 +1,6 @@
 """Benchmark: 1,000 BeamApps against the API double; all Ready, then three no-op resyncs: reads and writes.
 
-Role: benchmark script (network I/O on 127.0.0.1 only). The API double (tests/support/apidouble.py, validating
+Role: benchmark script (network I/O on 127.0.0.1 only). The API double (tests/support/apidouble/, validating
 every write against the upstream schemas, with its fake controller) runs in this process; the operator runs as
 a separate process (`beamkube operator run`, what a pod would run), so its RSS is its own. Each BeamApp is a
 small stateless app (one replica). After every BeamApp reports Ready, the script waits for three resyncs
@@ -8,9 +8,10 @@ small stateless app (one replica). After every BeamApp reports Ready, the script
 and reads (LIST/GET/WATCH; goal: a few dozen at most — watches re-opened when the server ends them — and
 independent of the number of apps). The operator runs with `--no-leader-election` (one replica), so Lease
 renewals are not part of the count and a renewal starved by the single-threaded double cannot end the run.
+`--restart` then replaces the operator with a new process and measures its first pass over the same apps.
 Usage:
 
-    .venv/bin/python benchmarks/operator_scale.py [--apps 1000] [--resync 20] [--workers 8]
+    .venv/bin/python benchmarks/operator_scale.py [--apps 1000] [--resync 20] [--workers 8] [--restart]
 """
 
 from __future__ import annotations
@@ -53,26 +54,34 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--operator-log", type=Path, help="keep the operator's log here")
+    parser.add_argument("--restart", action="store_true",
+                        help="then restart the operator and measure its first pass (each app pruned once)")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, cluster(Path(tmp), ready_seconds=0.01) as running:
         log_path = Path(tmp) / "operator.log"
         with log_path.open("w") as log:
-            operator = subprocess.Popen(
-                [
-                    str(ROOT / ".venv/bin/beamkube"), "operator", "run",
-                    "--kubeconfig", str(running.kubeconfig), "--lease-namespace", "beamkube-system",
-                    "--health-port", "0", "--workers", str(args.workers), "--resync-seconds", str(args.resync),
-                    # One replica: a Lease renewal starved by the single-threaded double must not end the run.
-                    "--no-leader-election",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )  # fmt: skip
+            operators: list[subprocess.Popen[bytes]] = []
+
+            def start() -> subprocess.Popen[bytes]:
+                operators.append(subprocess.Popen(
+                    [
+                        str(ROOT / ".venv/bin/beamkube"), "operator", "run",
+                        "--kubeconfig", str(running.kubeconfig), "--lease-namespace", "beamkube-system",
+                        "--health-port", "0", "--workers", str(args.workers), "--resync-seconds", str(args.resync),
+                        # One replica: a Lease renewal starved by the single-threaded double must not end the run.
+                        "--no-leader-election",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                ))  # fmt: skip
+                return operators[-1]
+
             try:
-                asyncio.run(_run(running, operator, args, log_path))
+                asyncio.run(_run(running, start, args, log_path))
             finally:
-                operator.terminate()
-                operator.wait(15)
+                for operator in operators:
+                    operator.terminate()
+                    operator.wait(15)
                 if args.operator_log is not None:
                     args.operator_log.write_text(log_path.read_text())
 
@@ -118,7 +127,44 @@ def _alive(operator: subprocess.Popen[bytes], log_path: Path) -> None:
         raise SystemExit(f"the operator exited with {operator.returncode}:\n{tail}")
 
 
-async def _run(running: Any, operator: subprocess.Popen[bytes], args: argparse.Namespace, log_path: Path) -> None:
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _double_cpu() -> float:
+    """CPU seconds of the API double's thread (its HTTP serving and the fake controller share it)."""
+    import threading
+
+    thread = next(t for t in threading.enumerate() if t.name == "apidouble")
+    fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _restarted(running: Any, start: Any, log_path: Path) -> None:
+    """A new operator process against the same 1,000 apps: its first pass prunes each app once (the process
+    has not pruned them yet). Measured until the double has had no request for 3 s."""
+    mark, began, cpu_before = len(running.api.log), time.monotonic(), _double_cpu()
+    operator = start()
+    quiet_since = time.monotonic()
+    seen = mark
+    while time.monotonic() - quiet_since < 3.0 or len(running.api.log) == mark:
+        _alive(operator, log_path)
+        if len(running.api.log) != seen:
+            seen, quiet_since = len(running.api.log), time.monotonic()
+        await asyncio.sleep(0.2)
+    window = list(running.api.log[mark:])
+    counts = Counter(f"{_verb(r)} {r.plural}" for r in window)
+    writes = sum(1 for r in window if r.is_write and not r.dry_run)
+    print(f"restarted operator:        first pass done {quiet_since - began:.1f} s after start (incl. start-up); "
+          f"{len(window)} requests, {writes} writes")  # fmt: skip
+    print(f"  requests: {', '.join(f'{n} {k}' for k, n in counts.most_common(12))}")
+    print(f"  CPU: operator {_cpu(operator.pid):.1f} s, API double {_double_cpu() - cpu_before:.1f} s; "
+          f"RSS {_mib(operator.pid, 'VmRSS'):.1f} MiB")  # fmt: skip
+
+
+async def _run(running: Any, start: Any, args: argparse.Namespace, log_path: Path) -> None:
+    operator = start()
     pid = operator.pid
     client = client_for(running)
     await asyncio.sleep(2.0)  # operator start-up (imports, lease, cache's first lists) is not measured
@@ -155,8 +201,8 @@ async def _run(running: Any, operator: subprocess.Popen[bytes], args: argparse.N
     writes = [r for r in window if r.is_write]
     reads = [r for r in window if not r.is_write]
     rss, hwm = _mib(pid, "VmRSS"), _mib(pid, "VmHWM")
-    cpu = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    operator_cpu = (int(cpu[11]) + int(cpu[12])) / os.sysconf("SC_CLK_TCK")
+    operator_cpu = _cpu(pid)
+    double_cpu = _double_cpu()
     await client.aclose()
     print(f"command: .venv/bin/python benchmarks/operator_scale.py --apps {args.apps} --resync {args.resync:g} "
           f"--workers {args.workers}")  # fmt: skip
@@ -171,7 +217,12 @@ async def _run(running: Any, operator: subprocess.Popen[bytes], args: argparse.N
     errors = running.controller.errors if running.controller is not None else []
     if errors:
         print(f"fake controller: {len(errors)} failed passes; first:\n{errors[0]}")
-    print(f"CPU: operator {operator_cpu:.1f} s; API double + fake controller + this script {sum(os.times()[:2]):.1f} s")
+    print(f"CPU: operator {operator_cpu:.1f} s; API double (HTTP + fake controller) {double_cpu:.1f} s; "
+          f"this process in all {sum(os.times()[:2]):.1f} s")  # fmt: skip
+    if args.restart:
+        operator.terminate()
+        operator.wait(15)
+        await _restarted(running, start, log_path)
 
 
 if __name__ == "__main__":
