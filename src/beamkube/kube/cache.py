@@ -8,6 +8,8 @@ reading N objects of K kinds is K lists and K watches, not N×K GETs.
 
 `remember(obj)` records an object a write just returned: a reader right after the write sees it even before
 its watch event arrives (events carrying an older resourceVersion never replace a newer object).
+`by_label(namespace, label, value)` answers from an index per label (built on first use, then kept current),
+so finding one app's objects among thousands does not scan them all (client-go's Indexers).
 Generic: it knows Kubernetes (resourceVersions, 410), not beamkube.
 """
 
@@ -44,6 +46,7 @@ class Informer:
         self.client, self.rt, self.label_selector = client, rt, label_selector
         self.namespace = namespace if rt.namespaced else None  # None: all namespaces
         self.objects: dict[Key, dict[str, Any]] = {}
+        self._indexes: dict[str, dict[tuple[str, str], set[Key]]] = {}  # label → (namespace, value) → keys
         self.synced = asyncio.Event()
         self.version = ""
         self.lists = 0
@@ -61,7 +64,42 @@ class Informer:
         key = self.key(obj)
         held = self.objects.get(key)
         if held is None or _rv(obj) >= _rv(held):
-            self.objects[key] = obj
+            self._put(key, obj)
+
+    def by_label(self, namespace: str | None, label: str, value: str) -> list[dict[str, Any]]:
+        """Objects in `namespace` whose `label` is `value` (cluster-scoped kinds: namespace ignored)."""
+        index = self._indexes.get(label)
+        if index is None:
+            index = self._indexes[label] = {}
+            for key, obj in self.objects.items():
+                self._index_one(index, label, key, obj)
+        scope = (namespace or "") if self.rt.namespaced else ""
+        return [self.objects[k] for k in sorted(index.get((scope, value), ()))]
+
+    @staticmethod
+    def _index_one(index: dict[tuple[str, str], set[Key]], label: str, key: Key, obj: dict[str, Any]) -> None:
+        found = ((obj.get("metadata") or {}).get("labels") or {}).get(label)
+        if found is not None:
+            index.setdefault((key[0], str(found)), set()).add(key)
+
+    def _unindex(self, key: Key) -> None:
+        held = self.objects.get(key)
+        if held is None:
+            return
+        labels = (held.get("metadata") or {}).get("labels") or {}
+        for label, index in self._indexes.items():
+            if label in labels:
+                index.get((key[0], str(labels[label])), set()).discard(key)
+
+    def _put(self, key: Key, obj: dict[str, Any]) -> None:
+        self._unindex(key)
+        self.objects[key] = obj
+        for label, index in self._indexes.items():
+            self._index_one(index, label, key, obj)
+
+    def _drop(self, key: Key) -> None:
+        self._unindex(key)
+        self.objects.pop(key, None)
 
     async def _list(self) -> None:
         items, self.version = await self.client.list(
@@ -69,6 +107,7 @@ class Informer:
         )
         self.lists += 1
         self.objects = {self.key(item): item for item in items}
+        self._indexes = {}  # rebuilt on first use from the fresh state
         self.synced.set()
 
     async def run(self) -> None:
@@ -100,11 +139,11 @@ class Informer:
                     if kind == "BOOKMARK":
                         continue
                     if kind == "DELETED":
-                        self.objects.pop(self.key(obj), None)
+                        self._drop(self.key(obj))
                     else:
                         held = self.objects.get(self.key(obj))
                         if held is None or _rv(obj) >= _rv(held):
-                            self.objects[self.key(obj)] = obj
+                            self._put(self.key(obj), obj)
                 if events == 0:
                     await asyncio.sleep(0.05)  # a server that ends streams at once is not hammered
             except Gone:
@@ -146,6 +185,10 @@ class InformerSet:
 
     def values(self) -> list[dict[str, Any]]:
         return [obj for informer in self.members for obj in informer.objects.values()]
+
+    def by_label(self, namespace: str | None, label: str, value: str) -> list[dict[str, Any]]:
+        informer = self._for(namespace)
+        return informer.by_label(namespace, label, value) if informer is not None else []
 
 
 class Cache:

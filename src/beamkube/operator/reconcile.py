@@ -120,12 +120,8 @@ class Reconciler:
         from beamkube.engine.ownership import INSTANCE_LABEL
 
         app = selector.split(f"{INSTANCE_LABEL}=", 1)[-1].split(",", 1)[0]
-        return [
-            o
-            for o in informer.values()
-            if o["metadata"].get("namespace") == namespace
-            and (o["metadata"].get("labels") or {}).get(INSTANCE_LABEL) == app
-        ]
+        # From the informer's label index: a prune of one app among 1,000 does not scan every cached object.
+        return informer.by_label(namespace, INSTANCE_LABEL, app)
 
     async def reconcile(self, app: dict[str, Any]) -> Outcome:
         """Reconcile the BeamApp `app` names. It is read again first (from the cache when there is one): the

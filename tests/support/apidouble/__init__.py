@@ -40,16 +40,17 @@ defaults of kinds beamkube does not render, quantity rounding below milli-units,
 differences of status codes other than the typed-patch 500, watch cache windows (history is the last 2000
 events), authentication (any token is accepted), API priority and fairness (429s only when scripted).
 
-Scriptable faults (`fail`, `drop_watches`, `gone_watches`, `compact`) and a request log (`log`, `writes()`) let
-tests inject 409/429/500s, dropped watches and 410 Gone and count requests.
+Scriptable faults (`fail`, `drop_watches`, `gone_watches`, `compact`, `end_watches`) and a request log (`log`,
+`writes()`; each entry with its arrival time and how long it took) let tests inject 409/429/500s, dropped or
+ended watches and 410 Gone and count requests.
 
 Extension points (kept stable): a controller plugs in like `tests.support.fakecontroller.FakeController`: it
 appends a wake-up callback to `Store.listeners`, and on its own loop, holding `Store.lock`, reads
 `Store.entries`/`Store.objects()` and writes through `Store.put` (as a manager) or `Store._replace_entry`
 (status/scale-style updates); every write is seen by watchers. `Store.observers` are told of every change
 (resource, event type, object) as it happens, so a controller can keep informer-style indexes and visit only
-what changed (`tests.support.fakeindex.ChangeIndex`) instead of scanning the store on every wake-up. `ApiDouble.register`/`unregister` serve or
-remove a resource (a CRD that is or is not installed).
+what changed (`tests.support.fakeindex.ChangeIndex`) instead of scanning the store on every wake-up.
+`ApiDouble.register`/`unregister` serve or remove a resource (a CRD that is or is not installed).
 
 Use from sync tests (server in a background thread with its own loop):
 

@@ -143,6 +143,10 @@ class ApiDouble(Serving, kmock.KubernetesScaffold):  # type: ignore[misc]
     def compact(self) -> None:
         self.store.compact()
 
+    def end_watches(self) -> None:
+        """Close every open watch stream (clients resume from their last resourceVersion)."""
+        self.store.end_watches()
+
     def writes(self, plural: str | None = None, *, include_dry_run: bool = False) -> list[Logged]:
         return [
             r

@@ -17,6 +17,8 @@ from tests.support.apidouble.schema import (
 from tests.support.apidouble.store import Entry, Key, Subscriber
 from tests.support.apidouble.writes import StoreWrites
 
+END_OF_STREAM = "END"  # queued by `end_watches`: the stream closes
+
 
 class Store(StoreWrites):
     """Objects, field ownership, history and watchers; every method is thread-safe and synchronous."""
@@ -217,6 +219,14 @@ class Store(StoreWrites):
         with self.lock:
             self.history.clear()
             self.compacted_before = self.rv
+
+    def end_watches(self) -> None:
+        """End every open watch stream now (an API server restarting, a proxy's idle timeout): clients resume
+        from their last resourceVersion, and meet 410 Gone if it was compacted."""
+        with self.lock:
+            for sub in self.subscribers:
+                with contextlib.suppress(RuntimeError):  # loop closed
+                    sub.loop.call_soon_threadsafe(sub.queue.put_nowait, (0, END_OF_STREAM, {}))
 
     def subscribe(self, sub: Subscriber) -> list[tuple[int, str, dict[str, Any]]]:
         """Register a watcher; returns the retained history of its resource (caller filters by version)."""

@@ -16,7 +16,7 @@ import aiohttp.web
 import yaml
 
 from tests.support.apidouble.base import ApiFailure, RDef, field_match, label_match
-from tests.support.apidouble.lifecycle import Store
+from tests.support.apidouble.lifecycle import END_OF_STREAM, Store
 from tests.support.apidouble.schema import (
     TYPED_PATCH,
     crd_undeclared,
@@ -254,6 +254,8 @@ class Serving:
                         await send("BOOKMARK", {"kind": rdef.kind, "apiVersion": rdef.api_version,
                                                 "metadata": {"resourceVersion": str(last)}})  # fmt: skip
                         continue
+                    return response
+                if kind == END_OF_STREAM:
                     return response
                 if rv <= last:
                     continue
