@@ -10,6 +10,8 @@ reading N objects of K kinds is K lists and K watches, not N×K GETs.
 its watch event arrives (events carrying an older resourceVersion never replace a newer object).
 `by_label(namespace, label, value)` answers from an index per label (built on first use, then kept current),
 so finding one app's objects among thousands does not scan them all (client-go's Indexers).
+With `strip_managed_fields` the cached copies drop `metadata.managedFields` (controller-runtime's
+TransformStripManagedFields): for a reader that never looks at field ownership it is most of each object's size.
 Generic: it knows Kubernetes (resourceVersions, 410), not beamkube.
 """
 
@@ -28,6 +30,13 @@ log = logging.getLogger("beamkube.kube.cache")
 Key = tuple[str, str]
 
 
+def without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict) or "managedFields" not in meta:
+        return obj
+    return {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
+
+
 def _rv(obj: dict[str, Any]) -> int:
     try:
         return int((obj.get("metadata") or {}).get("resourceVersion") or 0)
@@ -42,8 +51,11 @@ class Informer:
         rt: ResourceType,
         label_selector: str | None = None,
         namespace: str | None = None,
+        *,
+        strip_managed_fields: bool = False,
     ) -> None:
         self.client, self.rt, self.label_selector = client, rt, label_selector
+        self._keep = without_managed_fields if strip_managed_fields else (lambda obj: obj)
         self.namespace = namespace if rt.namespaced else None  # None: all namespaces
         self.objects: dict[Key, dict[str, Any]] = {}
         self._indexes: dict[str, dict[tuple[str, str], set[Key]]] = {}  # label → (namespace, value) → keys
@@ -64,7 +76,7 @@ class Informer:
         key = self.key(obj)
         held = self.objects.get(key)
         if held is None or _rv(obj) >= _rv(held):
-            self._put(key, obj)
+            self._put(key, self._keep(obj))
 
     def by_label(self, namespace: str | None, label: str, value: str) -> list[dict[str, Any]]:
         """Objects in `namespace` whose `label` is `value` (cluster-scoped kinds: namespace ignored)."""
@@ -106,7 +118,7 @@ class Informer:
             self.rt, self.namespace, label_selector=self.label_selector, all_namespaces=self.namespace is None
         )
         self.lists += 1
-        self.objects = {self.key(item): item for item in items}
+        self.objects = {self.key(item): self._keep(item) for item in items}
         self._indexes = {}  # rebuilt on first use from the fresh state
         self.synced.set()
 
@@ -143,7 +155,7 @@ class Informer:
                     else:
                         held = self.objects.get(self.key(obj))
                         if held is None or _rv(obj) >= _rv(held):
-                            self._put(self.key(obj), obj)
+                            self._put(self.key(obj), self._keep(obj))
                 if events == 0:
                     await asyncio.sleep(0.05)  # a server that ends streams at once is not hammered
             except Gone:
@@ -199,11 +211,13 @@ class Cache:
         client: KubeClient,
         kinds: list[tuple[ResourceType, str | None]],
         namespaces: tuple[str, ...] = (),
+        *,
+        strip_managed_fields: bool = False,
     ) -> None:
         self.informers: dict[tuple[str, str], InformerSet] = {}
         for rt, selector in kinds:
             scopes: list[str | None] = list(namespaces) if namespaces and rt.namespaced else [None]
-            members = [Informer(client, rt, selector, ns) for ns in scopes]
+            members = [Informer(client, rt, selector, ns, strip_managed_fields=strip_managed_fields) for ns in scopes]
             self.informers[(rt.api_version, rt.kind)] = InformerSet(members)
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -24,6 +24,12 @@ def build_registry(controller: Controller, login: Callable[..., Any] | None = No
     feed belongs to the event loop."""
     import kopf
 
+    from beamkube.kube.cache import without_managed_fields
+
+    def kept(body: Any) -> dict[str, Any]:
+        # The queue keeps the latest BeamApp and workload per app; field ownership is never read from them.
+        return copy.deepcopy(without_managed_fields(dict(body)))
+
     registry = kopf.OperatorRegistry()
 
     @kopf.on.startup(registry=registry)
@@ -38,17 +44,17 @@ def build_registry(controller: Controller, login: Callable[..., Any] | None = No
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
     async def _app(event: Any, body: Any, **_: Any) -> None:
-        controller.observe_app(event.get("type"), copy.deepcopy(dict(body)))
+        controller.observe_app(event.get("type"), kept(body))
 
     for plural in ("deployments", "statefulsets"):
 
         @kopf.on.event("apps", "v1", plural, labels=WORKLOAD_LABEL, registry=registry)
         async def _workload(body: Any, **_: Any) -> None:
-            controller.observe_workload(copy.deepcopy(dict(body)))
+            controller.observe_workload(kept(body))
 
     @kopf.on.event("batch", "v1", "jobs", labels=WORKLOAD_LABEL, registry=registry)
     async def _job(body: Any, **_: Any) -> None:
-        controller.observe_job(copy.deepcopy(dict(body)))
+        controller.observe_job(kept(body))
 
     if login is not None:
         kopf.on.login(registry=registry)(login)

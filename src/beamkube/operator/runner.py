@@ -62,7 +62,8 @@ def child_cache(client: Any, namespaces: tuple[str, ...]) -> Any:
         (BEAMAPP, None),
         *((rt, selector if rt.namespaced else None) for rt in prunable_types()),
     ]
-    return Cache(client, kinds, namespaces)
+    # Nothing the operator decides reads field ownership: the cache keeps objects without managedFields.
+    return Cache(client, kinds, namespaces, strip_managed_fields=True)
 
 
 def default_identity() -> str:
