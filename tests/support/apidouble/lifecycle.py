@@ -157,6 +157,8 @@ class Store(StoreWrites):
         self.rv += 1
         entry.obj["metadata"]["resourceVersion"] = str(self.rv)
         self._emit(rdef, "DELETED", entry.obj)
+        if self.async_gc and propagation != "Orphan":
+            return  # the garbage collector finds dependents whose owners are gone (no scan of the store here)
         uid = entry.obj["metadata"]["uid"]
         dependents = [
             k for k, dep in self.entries.items()
@@ -171,8 +173,6 @@ class Store(StoreWrites):
                 self._replace_entry(self.rdefs[(dep_key[0], dep_key[1])], dep_key, body, "garbage-collector",
                                     with_status=True, dry_run=False)  # fmt: skip
             return
-        if self.async_gc:
-            return  # the garbage collector finds dependents whose owners are gone
         for dep_key in dependents:
             if dep_key in self.entries:
                 self._remove(self.rdefs[(dep_key[0], dep_key[1])], dep_key, propagation)
