@@ -1,4 +1,5 @@
-"""A restarted operator's first pass: every app is pruned once, yet the requests do not grow with the apps.
+"""Many apps: a restarted operator's first pass prunes every app once, yet its requests do not grow with the
+apps; many apps created at once are written once each, with no failed (so no retried) request.
 
 A new operator process has pruned nothing yet, so its first reconcile of each BeamApp prunes; the cluster-scoped
 part of that prune listed PriorityClasses by owner labels once per app (1,000 apps: 1,000 LISTs on every
@@ -8,6 +9,7 @@ start). It reads the watch-fed cache instead, and still deletes a stale cluster-
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from pathlib import Path
 
 from beamkube.operator.children import OWNER_NAME, OWNER_NAMESPACE
@@ -49,6 +51,37 @@ def test_restarted_operator_prunes_each_app_once_without_a_list_per_app(tmp_path
             writes = [r for r in window if r.is_write and not r.dry_run and r.plural not in ignored]
             assert writes == [], [r.path for r in writes]
             await second.stop()
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_many_apps_at_once_reach_ready_without_a_failed_or_repeated_write(tmp_path: Path) -> None:
+    # 20 BeamApps created together (workers busy, status echoes and workload events interleaved): every child
+    # is applied once, each status patched at most twice (first status, then Ready), and the double answered
+    # no request with an error, so nothing was retried: what a real server accepts is not sent again.
+    async def main() -> None:
+        with cluster(tmp_path, ready_seconds=0.01) as running:
+            client = client_for(running)
+            # One replica: the test's 1.5 s Lease must not make a busy operator step down halfway.
+            options = {"resync_seconds": 60, "workers": 4, "leader_election": False}
+            operator = await OperatorProcess(running, options=options).start()
+            mark = len(running.api.log)
+            names = [f"app-{i:02d}" for i in range(20)]
+            specs = [{"name": n, "namespace": "apps", "image": "ghcr.io/acme/app:1.0", "replicas": 1} for n in names]
+            await asyncio.gather(*(client.create(beamapp_from_spec(spec)) for spec in specs))
+            await wait_for(lambda: all(is_ready(running, "apps", n) for n in names), timeout=60, what="all Ready")
+            await asyncio.sleep(0.5)  # the last status echoes
+            window = [r for r in running.api.log[mark:] if r.plural != "leases"]
+            failed = [f"{r.status} {r.method} {r.path}" for r in window if r.status >= 400]
+            assert failed == []
+            writes = Counter(f"{r.method} {r.path}" for r in window if r.is_write and not r.dry_run)
+            repeated = {w: n for w, n in writes.items() if n > (2 if w.endswith("/status") else 1)}
+            # POSTs name the collection, not the object: one BeamApp and one cookie Secret per app.
+            assert repeated == {"POST /apis/beamkube.io/v1alpha1/namespaces/apps/beamapps": len(names),
+                                "POST /api/v1/namespaces/apps/secrets": len(names)}  # fmt: skip
+            assert sum(1 for w in writes if w.startswith("PATCH") and "/deployments/" in w) == len(names)
+            await operator.stop()
             await client.aclose()
 
     asyncio.run(main())
