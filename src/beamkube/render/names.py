@@ -101,22 +101,29 @@ def selector_labels(spec: AppSpec, component: str = "node", process: str | None 
 
 
 def common_labels(spec: AppSpec, component: str | None = None) -> dict[str, str]:
-    """`app.kubernetes.io/*` labels on every object, plus the spec's own labels."""
-    labels = dict(spec.labels)  # sorted once, below
+    """`app.kubernetes.io/*` labels on every object, plus the spec's own labels (a new dict each call)."""
+    return dict(_common_label_items(tuple(spec.labels.items()), spec.name, spec.image, component))
+
+
+@lru_cache(maxsize=4096)  # ~12 calls per render with the same arguments: build and sort the labels once
+def _common_label_items(
+    own: tuple[tuple[str, str], ...], name: str, image: str, component: str | None
+) -> tuple[tuple[str, str], ...]:
+    labels = dict(own)  # sorted once, below
     labels.update(
         {
-            "app.kubernetes.io/instance": spec.name,
+            "app.kubernetes.io/instance": name,
             "app.kubernetes.io/managed-by": MANAGED_BY,
-            "app.kubernetes.io/name": spec.name,
-            "app.kubernetes.io/part-of": spec.name,
+            "app.kubernetes.io/name": name,
+            "app.kubernetes.io/part-of": name,
         }
     )
-    version = image_version(spec.image)
+    version = image_version(image)
     if version:
         labels["app.kubernetes.io/version"] = version
     if component:
         labels["app.kubernetes.io/component"] = component
-    return dict(sorted(labels.items()))
+    return tuple(sorted(labels.items()))
 
 
 @lru_cache(maxsize=4096)  # called for every object's labels; an app has one image
