@@ -46,8 +46,9 @@ def dump_yaml(objects: Iterable[dict[str, Any]]) -> str:
     PyYAML's representer is Python code and costs ~3 ms per app; rendering 1,000 apps must take under 1 s. So
     the structure (dicts, lists, ints, bools) is written here, and each distinct string's scalar form is
     decided once and cached: names, paths and tags by PyYAML's own resolver (`_simple_scalar`), anything
-    else (spaces, quotes, `|` blocks, non-ASCII) by PyYAML itself; so is each key's line head per column. Anything unusual (floats, long or
-    multi-line keys, empty documents, other types) makes PyYAML write the whole stream."""
+    else (spaces, quotes, `|` blocks, non-ASCII) by PyYAML itself; so is each key's line head per column.
+    Anything unusual (floats, long or multi-line keys, empty documents, other types) makes PyYAML write the
+    whole stream."""
     documents = list(objects)
     lines: list[str] = []
     try:

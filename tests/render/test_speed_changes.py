@@ -8,6 +8,9 @@ still get a dict of its own (metadata and pod templates add to it).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,3 +52,11 @@ def test_common_labels_are_a_new_dict_every_call() -> None:
         "team": "a",
     }
     assert list(second) == sorted(second)
+
+
+def test_the_component_label_wins_over_a_spec_label_of_that_name_every_time() -> None:
+    # Validation refuses such a label; the renderer's precedence holds anyway (the spec's fields it reads).
+    spec: Any = SimpleNamespace(name="web", image="web:1", labels={"app.kubernetes.io/component": "zzz"})
+    for _ in range(2):  # the second call is served from the cache
+        assert common_labels(spec, "config")["app.kubernetes.io/component"] == "config"
+        assert common_labels(spec)["app.kubernetes.io/component"] == "zzz"

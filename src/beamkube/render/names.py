@@ -102,13 +102,16 @@ def selector_labels(spec: AppSpec, component: str = "node", process: str | None 
 
 def common_labels(spec: AppSpec, component: str | None = None) -> dict[str, str]:
     """`app.kubernetes.io/*` labels on every object, plus the spec's own labels (a new dict each call)."""
-    return dict(_common_label_items(tuple(spec.labels.items()), spec.name, spec.image, component))
+    base = _app_labels(tuple(spec.labels.items()), spec.name, spec.image)
+    if not component:
+        return dict(base)
+    labels = dict(base)
+    labels["app.kubernetes.io/component"] = component  # over a spec label of that name, as always
+    return dict(sorted(labels.items()))
 
 
-@lru_cache(maxsize=4096)  # ~12 calls per render with the same arguments: build and sort the labels once
-def _common_label_items(
-    own: tuple[tuple[str, str], ...], name: str, image: str, component: str | None
-) -> tuple[tuple[str, str], ...]:
+@lru_cache(maxsize=1024)  # ~12 calls per render with the same spec: build the app's labels once
+def _app_labels(own: tuple[tuple[str, str], ...], name: str, image: str) -> tuple[tuple[str, str], ...]:
     labels = dict(own)  # sorted once, below
     labels.update(
         {
@@ -121,8 +124,6 @@ def _common_label_items(
     version = image_version(image)
     if version:
         labels["app.kubernetes.io/version"] = version
-    if component:
-        labels["app.kubernetes.io/component"] = component
     return tuple(sorted(labels.items()))
 
 
