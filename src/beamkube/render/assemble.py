@@ -18,7 +18,7 @@ from beamkube.render.notes import render_warnings, replica_notes
 from beamkube.render.order import sort_objects
 from beamkube.render.pod import config_hash, vm_args_key
 from beamkube.render.policy import limit_range, network_policy, pod_disruption_budget, priority_class
-from beamkube.render.processes import views, web_view
+from beamkube.render.processes import views
 from beamkube.render.qos import Qos, pod_qos
 from beamkube.render.rbac import discovery_rbac, service_account
 from beamkube.render.services import headless_service, ingress, web_service
@@ -79,7 +79,8 @@ def render(
                     if n.process is not None}
     more_vm_args.update(job_vm_args(spec, names))
     app_vm_args = own_vm_args[0] if per_process[0][0] is spec and per_process[0][1] == names else None
-    web_spec, web_names = web_view(spec)
+    # web_view(spec), from the views already made (each process view is a model copy).
+    web_spec, web_names = next(((v, n) for v, n in per_process if v.web is not None), (spec, names))
     candidates: list[dict[str, Any] | None] = [
         priority_class(spec),
         limit_range(spec),
