@@ -3,7 +3,7 @@
 Role: data only. See `beamkube.cli.startup` for what it is and when it is used.
 """
 
-DIGEST = "57dfdc60"
+DIGEST = "52c66a29"
 
 COMMANDS = {
     "render": "render",
@@ -43,7 +43,7 @@ HELP = {
         '  deploy          Apply the app to the cluster (server-side apply), run...\n'
         '  status          Show the rollout state and the pods (ready, restarts,...\n'
         '  diff            Show what deploy would change (server-side dry run;...\n'
-        '  rollback        Roll the workload back to an earlier revision...\n'
+        '  rollback        Roll the workloads back to an earlier revision...\n'
         '  destroy         Delete what beamkube created for the app (PVCs and the...\n'
         '  crd             Print the BeamApp CustomResourceDefinition...\n'
         '  init            Detect a mix or rebar3 project and write a commented...\n'
@@ -196,7 +196,7 @@ HELP = {
     "rollback": (
         'Usage: beamkube rollback [OPTIONS] [SPEC]\n'
         '\n'
-        '  Roll the workload back to an earlier revision (ReplicaSet /\n'
+        '  Roll the workloads back to an earlier revision (ReplicaSet /\n'
         '  ControllerRevision), then wait.\n'
         '\n'
         'Arguments:\n'
