@@ -17,7 +17,8 @@ fed by `Store.observers`), plus what is still in progress, so a pass does not gr
   they crash-loop (waiting CrashLoopBackOff, restartCount growing) with BackOff Events.
 - a Deployment rollout not complete after `progress_deadline` (default: its progressDeadlineSeconds) gets
   `Progressing=False/ProgressDeadlineExceeded`.
-- HorizontalPodAutoscaler → `hpa_seconds` after creation its target's replicas go up to `minReplicas`.
+- HorizontalPodAutoscaler → `hpa_seconds` after creation its target's replicas go up to `minReplicas`, and
+  again whenever the HPA or its target changes (not modelled: the real one also re-evaluates every 15 s).
 - `paused = True` freezes everything (a controller that is down).
 
 A new controller plugs in the same way: a class with `start()`/`stop()` that appends a wake-up callback to
