@@ -154,7 +154,7 @@ CASES: list[tuple[str, str, str]] = [
     (
         "process-bad-name",
         HEAD + "processes:\n  Web: {}\n",
-        "beamkube.yaml:4: processes: 'Web' is not a process name (a DNS label: a-z, 0-9, '-', starting with a letter)",
+        "beamkube.yaml:4: processes.Web: 'Web' is not a process name (a DNS label: a-z, 0-9, '-', starting with a letter)",
     ),
     (
         "process-too-long",
