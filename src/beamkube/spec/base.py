@@ -10,7 +10,6 @@ would pass `^[a-z]+$`); `exact()` ends each validation pattern with `\\Z` instea
 Schema and the CRD show `$` again (spec/schema.py), the ECMA/RE2 spelling, in which `$` is the end of text.
 """
 
-import copy
 import re
 from collections.abc import Mapping
 from enum import Enum
@@ -157,7 +156,9 @@ class Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     def model_copy(self, *, update: Mapping[str, Any]) -> Self:
         """A shallow copy with some fields replaced and *not* validated again: render's views of an already
         valid spec (a process's, a Job's). To re-check the rules, validate a dump instead (ops/common.py)."""
-        clone = copy.copy(self)
+        import copy  # only render's views need it
+
+        clone = copy.copy(self)  # msgspec's __copy__: no __post_init__, unlike msgspec.structs.replace
         for name, value in update.items():
             msgspec.structs.force_setattr(clone, name, value)
         return clone

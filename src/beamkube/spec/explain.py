@@ -228,7 +228,7 @@ def kind_of(value: Any) -> str:
 
 
 def _kind(value: Any) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
     return names.get(type(value), "null" if value is None else type(value).__name__) + (
         f" ({_show(value)})" if isinstance(value, bool | int | float | str) else ""
     )

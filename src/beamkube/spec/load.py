@@ -7,6 +7,7 @@ from `beamkube.spec.explain`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -15,11 +16,10 @@ import yaml
 
 from beamkube.errors import SpecError
 from beamkube.safe_yaml import SPEC_LIMITS, YamlLoadError, decode, load_single
-from beamkube.spec.explain import PATTERN_WORDS, explain, kind_of
 from beamkube.spec.foreign import recognise_foreign
 from beamkube.spec.model import AppSpec
 
-__all__ = ["PATTERN_WORDS", "load_spec", "load_spec_text", "parse_spec"]
+__all__ = ["load_spec", "load_spec_text", "parse_spec"]
 
 STDIN = "-"
 
@@ -68,6 +68,8 @@ def load_spec_text(text: str, source: str = "<spec>") -> AppSpec:
     root, data = document.node, document.data
     _reject_duplicate_keys(root, source, ())
     if not isinstance(data, dict):
+        from beamkube.spec.explain import kind_of
+
         expected = f"expected a mapping with at least name and image, got {kind_of(data)}"
         raise SpecError(source, root.start_mark.line + 1, "", expected)
     if not all(isinstance(key, str) for key in data):
@@ -102,10 +104,37 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>", node: yaml.Node | N
     try:
         # Strict: `replicas: true` or `replicas: "3"` are type errors, not 1 and 3 (the published JSON
         # Schema's semantics). msgspec stops at the first error, the first mistake in document order.
+        data = _text_keys(data)
         return msgspec.convert(data, AppSpec, strict=True)
     except msgspec.ValidationError as exc:
+        from beamkube.spec.explain import explain  # only a failing spec pays for the wording
+
         loc, message = explain(exc, data, AppSpec)
         raise SpecError(source, _line_of(node, loc), _dotted(loc), message) from None
+
+
+def _text_keys(value: Any) -> Any:
+    """Mapping keys as JSON writes them (`1:` → "1", `true:` → "true"), as the API server and
+    sigs.k8s.io/yaml see a YAML mapping. A spec almost never has such keys: only then is it copied."""
+    return _with_text_keys(value) if _odd_keys(value) else value
+
+
+def _odd_keys(value: Any) -> bool:
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) in (dict, list) and _odd_keys(item)):
+                return True
+    elif type(value) is list:
+        return any(type(item) in (dict, list) and _odd_keys(item) for item in value)
+    return False
+
+
+def _with_text_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {(k if isinstance(k, str) else json.dumps(k)): _with_text_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_text_keys(v) for v in value]
+    return value
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
