@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 CHILD = """
 import json, sys, time
@@ -34,7 +35,7 @@ print(json.dumps({"import": imported, "first": first, "modules": len(set(sys.mod
 """
 
 
-def cold(runs: int) -> list[dict[str, object]]:
+def cold(runs: int) -> list[dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run([sys.executable, "-c", CHILD], check=True, capture_output=True, env=env)  # write .pyc files
     return [
@@ -75,12 +76,12 @@ def main() -> int:
     results = cold(args.runs)
 
     def median(key: str, index: int) -> float:
-        return statistics.median(float(r[key][index]) for r in results)  # type: ignore[index]
+        return statistics.median(float(r[key][index]) for r in results)
 
     print(f"$ {sys.executable} -c 'import beamkube.spec.load; load_spec(better-together)'  ({args.runs} runs)")
     print(
         f"import spec layer: median {median('import', 0) * 1000:.1f} ms wall, {median('import', 1) * 1000:.1f} ms "
-        f"CPU, {statistics.median(int(r['modules']) for r in results)} modules (msgspec/pydantic, yaml included)"  # type: ignore[call-overload]
+        f"CPU, {statistics.median(int(r['modules']) for r in results)} modules (msgspec/pydantic, yaml included)"
     )
     print(f"first validation: median {median('first', 0) * 1000:.1f} ms wall, {median('first', 1) * 1000:.1f} ms CPU")
     seconds = batch(args.specs, args.repeat)
