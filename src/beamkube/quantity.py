@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _SUFFIX = {
     "": Decimal(1),
@@ -45,11 +46,13 @@ def parse_quantity(value: str | int | float) -> Decimal:
     return number * _SUFFIX[match.group(2) or ""]
 
 
+@lru_cache(maxsize=4096, typed=True)  # the same few quantities, read again for every container (render, audit)
 def cpu_millicores(value: str | int | float) -> int:
     """CPU quantity in millicores, rounded up as the kubelet does."""
     millis = parse_quantity(value) * 1000
     return int(millis.to_integral_value(rounding="ROUND_CEILING"))
 
 
+@lru_cache(maxsize=4096, typed=True)
 def memory_bytes(value: str | int | float) -> int:
     return int(parse_quantity(value).to_integral_value(rounding="ROUND_CEILING"))
