@@ -17,6 +17,24 @@ from beamkube.operator.queue import Controller
 WORKLOAD_LABEL = {"app.kubernetes.io/managed-by": "beamkube"}
 
 
+def _no_diff_base(kopf: Any) -> Any:
+    """A diff-base storage that keeps nothing. kopf's diff base is what on.create/on.update handlers compare
+    against; with event handlers only it is never read, yet kopf builds it (a deep copy of the body, then
+    a cleared copy of that) for every event: 9% of the operator's py-spy samples with 1,000 BeamApps."""
+
+    class NoDiffBase(kopf.DiffBaseStorage):  # type: ignore[misc]
+        def build(self, *, body: Any, extra_fields: Any = None) -> Any:
+            return None  # kopf then skips its progress clean-up too, and the diff is empty
+
+        def fetch(self, *, body: Any) -> Any:
+            return None
+
+        def store(self, *, body: Any, patch: Any, essence: Any) -> None:
+            return None
+
+    return NoDiffBase()
+
+
 def build_registry(controller: Controller, login: Callable[..., Any] | None = None) -> Any:
     """A kopf registry with event handlers only (they never write to the objects they watch).
 
@@ -41,6 +59,7 @@ def build_registry(controller: Controller, login: Callable[..., Any] | None = No
         settings.watching.server_timeout = 300
         settings.watching.client_timeout = 330
         settings.networking.request_timeout = 60
+        settings.persistence.diffbase_storage = _no_diff_base(kopf)
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
     async def _app(event: Any, body: Any, **_: Any) -> None:
