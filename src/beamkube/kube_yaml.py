@@ -58,16 +58,16 @@ def _resolve_plain(text: str) -> Any:
     if _reference_loader is None:
         _reference_loader = safe_yaml.LOADERS["kube"]("")
     tag = _reference_loader.resolve(ScalarNode, text, (True, False))
-    if tag == _STR:
-        return text
-    if tag not in _PLAIN_TYPES:  # `<<` (merge), `=` (value): the reference decides
-        raise _Unusual
-    try:
-        value = _reference_loader.construct_object(ScalarNode(tag, text))
-    except Exception:  # an integer over the length limit, say: the reference names file and line
-        raise _Unusual from None
-    finally:
-        _reference_loader.constructed_objects.clear()
+    value: Any = text
+    if tag != _STR:
+        if tag not in _PLAIN_TYPES:  # `<<` (merge), `=` (value): the reference decides
+            raise _Unusual
+        try:
+            value = _reference_loader.construct_object(ScalarNode(tag, text))
+        except Exception:  # an integer over the length limit, say: the reference names file and line
+            raise _Unusual from None
+        finally:
+            _reference_loader.constructed_objects.clear()
     if len(_SCALARS) >= _SCALAR_CACHE_SIZE:
         _SCALARS.clear()
     _SCALARS[text] = value

@@ -3,7 +3,7 @@
 Role: data only. See `beamkube.cli.startup` for what it is and when it is used.
 """
 
-DIGEST = "6d297d01"
+DIGEST = "e33db2b1"
 
 COMMANDS = {
     "render": "render",
@@ -120,6 +120,8 @@ HELP = {
         '  --kubeconfig <str>              With --cluster: the kubeconfig file.\n'
         '  --print-rbac                    Print the read-only ClusterRole --cluster\n'
         '                                  needs and exit.\n'
+        '  --jobs <int range>              Read files in this many processes (default:\n'
+        '                                  the cores; 1: one process).  [x>=1]\n'
         '  --help                          Show this message and exit.\n'
     ),
     "deploy": (

@@ -69,6 +69,9 @@ def audit_command(
     print_rbac: bool = typer.Option(
         False, "--print-rbac", help="Print the read-only ClusterRole --cluster needs and exit."
     ),
+    jobs: int | None = typer.Option(
+        None, "--jobs", min=1, help="Read files in this many processes (default: the cores; 1: one process)."
+    ),
 ) -> None:
     """Audit Kubernetes manifests: resources, probes, rollout, PDB, placement, HPA, security, images,
     NetworkPolicy, removed APIs, and BEAM clustering (node names, cookie, headless Service, epmd exposure,
@@ -77,7 +80,6 @@ def audit_command(
 
     from beamkube.audit import parse_kube_version
     from beamkube.audit.engine import FindingsFound, run
-    from beamkube.audit.loader import AuditInputError, load_inputs
     from beamkube.audit.model import Severity
     from beamkube.audit.report import json_chunks, sarif, text_chunks
     from beamkube.errors import UsageError
@@ -114,13 +116,9 @@ def audit_command(
             min_severity=threshold, enable=enabled,
         )
     else:
-        manifests = []
-        for path in paths:
-            found = load_inputs([path], sys.stdin)
-            if not found:
-                what = "standard input" if path == "-" else path
-                raise AuditInputError(f"{what}: no Kubernetes objects (empty file, stream or directory)")
-            manifests.extend(found)
+        from beamkube.audit.parallel import default_jobs, load_paths
+
+        manifests = load_paths(paths, sys.stdin, jobs=default_jobs() if jobs is None else jobs)
         findings = run(manifests, kube_version=version, min_severity=threshold, enable=enabled)
     use_colour = sys.stdout.isatty() if colour is None else colour
     if output is AuditFormat.json:
