@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _SUFFIX = {
     "": Decimal(1),
@@ -35,6 +36,12 @@ def parse_quantity(value: str | int | float) -> Decimal:
     """The quantity's value in base units (cores for CPU, bytes for memory)."""
     if isinstance(value, int | float):
         return Decimal(str(value))
+    if type(value) is str:
+        return _parse_cached(value)
+    return _parse_text(value)
+
+
+def _parse_text(value: str) -> Decimal:
     match = _QUANTITY.match(value.strip())
     if match is None:
         raise QuantityError(f"{value!r} is not a Kubernetes quantity")
@@ -47,9 +54,28 @@ def parse_quantity(value: str | int | float) -> Decimal:
 
 def cpu_millicores(value: str | int | float) -> int:
     """CPU quantity in millicores, rounded up as the kubelet does."""
+    if type(value) is str:
+        return _cpu_cached(value)
+    return _millicores(value)
+
+
+def memory_bytes(value: str | int | float) -> int:
+    if type(value) is str:
+        return _memory_cached(value)
+    return _bytes(value)
+
+
+def _millicores(value: str | int | float) -> int:
     millis = parse_quantity(value) * 1000
     return int(millis.to_integral_value(rounding="ROUND_CEILING"))
 
 
-def memory_bytes(value: str | int | float) -> int:
+def _bytes(value: str | int | float) -> int:
     return int(parse_quantity(value).to_integral_value(rounding="ROUND_CEILING"))
+
+
+# audit asks for the same few amounts ("500m", "256Mi") on every object; results are immutable (errors are
+# not cached, so they are raised every time).
+_parse_cached = lru_cache(maxsize=4096)(_parse_text)
+_cpu_cached = lru_cache(maxsize=4096)(_millicores)
+_memory_cached = lru_cache(maxsize=4096)(_bytes)

@@ -3,7 +3,7 @@
 Role: data only. See `beamkube.cli.startup` for what it is and when it is used.
 """
 
-DIGEST = "e33db2b1"
+DIGEST = "e6971a9b"
 
 COMMANDS = {
     "render": "render",

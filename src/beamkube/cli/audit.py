@@ -118,7 +118,7 @@ def audit_command(
     else:
         from beamkube.audit.parallel import default_jobs, load_paths
 
-        manifests = load_paths(paths, sys.stdin, jobs=default_jobs() if jobs is None else jobs)
+        manifests = load_paths(paths, sys.stdin, jobs=default_jobs() if jobs is None else jobs, freeze=True)
         findings = run(manifests, kube_version=version, min_severity=threshold, enable=enabled)
     use_colour = sys.stdout.isatty() if colour is None else colour
     if output is AuditFormat.json:
