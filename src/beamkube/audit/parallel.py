@@ -2,11 +2,13 @@
 
 Role: file I/O (through `loader`) and process management. Reading YAML is the biggest part of auditing
 thousands of objects, and files are independent: with `jobs` > 1 and more than `PARALLEL_MIN_BYTES` of input
-in two files or more, forked workers read and parse whole files and send back each file's objects (pickled
-dicts, ~10x cheaper to move than to parse). The rules then run once in this process over every object, so the
-cross-object rules see the whole input and the findings, their order and the report are the serial path's.
-Results and errors are taken in argument order: the first error the serial path would meet is the one raised.
-A single small file (the pre-commit hook, an editor) never starts a process.
+in two files or more, this process reads the first files while `jobs - 1` forked workers read and parse the
+others and send back each file's objects (pickled dicts, ~7x cheaper to move than to parse). Workers are
+forked before anything is loaded, so they share no big heap (summed RSS stays near the serial figure). The
+rules then run once in this process over every object, so the cross-object rules see the whole input and the
+findings, their order and the report are the serial path's. Results and errors are taken in argument order:
+the first error the serial path would meet is the one raised. Small inputs (the pre-commit hook, an editor)
+never start a process; the default `--jobs` counts only cores the machine is not already busy with.
 """
 
 from __future__ import annotations
@@ -19,15 +21,21 @@ from beamkube.audit.loader import STDIN, AuditInputError, _expand, _read, load_i
 from beamkube.audit.model import Manifest
 
 # Below this, forking and pickling cost more than the second core saves (benchmarks/audit_vs_checkov.py).
-PARALLEL_MIN_BYTES = 1 << 20
+PARALLEL_MIN_BYTES = 4 << 20
 
 
 def default_jobs() -> int:
-    """The cores this process may run on."""
+    """The cores this process may run on that other processes are not already using (the 1-minute load
+    average): on a busy machine a second process only competes with the first for the same core."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy + 0.5)))
 
 
 def load_paths(paths: Sequence[str], stdin: IO[str] | None, jobs: int = 1, *, freeze: bool = False) -> list[Manifest]:
@@ -62,24 +70,39 @@ def _load_paths(paths: Sequence[str], stdin: IO[str] | None, jobs: int) -> list[
         except AuditInputError as exc:  # raised in its turn, after the paths before it
             plan.append((path, exc))
     files = [file for _path, found in plan if isinstance(found, list) for file in found]
-    workers = min(jobs, len(files))
-    if workers < 2 or STDIN in paths or _total_bytes(files) < PARALLEL_MIN_BYTES or not _fork_available():
+    if jobs < 2 or len(files) < 2 or STDIN in paths or not _fork_available():
         return _serial(plan, stdin)
-    return _parallel(plan, files, workers)
+    sizes = _sizes(files)
+    if sum(sizes) < PARALLEL_MIN_BYTES:
+        return _serial(plan, stdin)
+    return _parallel(plan, files, sizes, min(jobs, len(files)))
 
 
-def _parallel(plan: list[tuple[str, list[str] | AuditInputError]], files: list[str], workers: int) -> list[Manifest]:
+def _parallel(
+    plan: list[tuple[str, list[str] | AuditInputError]], files: list[str], sizes: list[int], jobs: int
+) -> list[Manifest]:
+    """This process reads the first files (a little under its share of the bytes: it also unpickles what the
+    workers send) while `jobs - 1` forked workers read the rest in order; the results are then taken in
+    argument order."""
     import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        results = pool.imap(_load_file, files, chunksize=1)
+    share, own, mine = sum(sizes) * 0.9 / jobs, 0, 0
+    while mine < len(sizes) - 1 and own + sizes[mine] <= share:
+        own += sizes[mine]
+        mine += 1
+    mine = max(1, mine)
+    with multiprocessing.get_context("fork").Pool(jobs - 1) as pool:
+        results = pool.imap(_load_file, files[mine:], chunksize=1)
         manifests: list[Manifest] = []
+        index = 0
         for path, found in plan:
             if isinstance(found, AuditInputError):
                 raise found
             before = len(manifests)
             for file in found:
-                manifests.extend(Manifest(obj, file, line) for obj, line in next(results))
+                objects = _load_file(file) if index < mine else next(results)
+                manifests.extend(Manifest(obj, file, line) for obj, line in objects)
+                index += 1
             if len(manifests) == before:
                 raise _empty(path)
     return manifests
@@ -107,16 +130,14 @@ def _load_file(path: str) -> list[tuple[Any, int]]:
     return [(m.obj, m.line) for m in parse_text(_read(path), path)]
 
 
-def _total_bytes(files: list[str]) -> int:
-    total = 0
+def _sizes(files: list[str]) -> list[int]:
+    sizes = []
     for file in files:
         try:
-            total += os.path.getsize(file)
+            sizes.append(os.path.getsize(file))
         except OSError:
-            continue  # reported, in its turn, when it is read
-        if total >= PARALLEL_MIN_BYTES:
-            break
-    return total
+            sizes.append(0)  # reported, in its turn, when it is read
+    return sizes
 
 
 def _fork_available() -> bool:
