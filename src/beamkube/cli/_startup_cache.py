@@ -3,7 +3,7 @@
 Role: data only. See `beamkube.cli.startup` for what it is and when it is used.
 """
 
-DIGEST = "e6971a9b"
+DIGEST = "11928036"
 
 COMMANDS = {
     "render": "render",
@@ -121,7 +121,7 @@ HELP = {
         '  --print-rbac                    Print the read-only ClusterRole --cluster\n'
         '                                  needs and exit.\n'
         '  --jobs <int range>              Read files in this many processes (default:\n'
-        '                                  the cores; 1: one process).  [x>=1]\n'
+        '                                  the idle cores; 1: one process).  [x>=1]\n'
         '  --help                          Show this message and exit.\n'
     ),
     "deploy": (

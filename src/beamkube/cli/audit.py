@@ -70,7 +70,7 @@ def audit_command(
         False, "--print-rbac", help="Print the read-only ClusterRole --cluster needs and exit."
     ),
     jobs: int | None = typer.Option(
-        None, "--jobs", min=1, help="Read files in this many processes (default: the cores; 1: one process)."
+        None, "--jobs", min=1, help="Read files in this many processes (default: the idle cores; 1: one process)."
     ),
 ) -> None:
     """Audit Kubernetes manifests: resources, probes, rollout, PDB, placement, HPA, security, images,
