@@ -9,13 +9,14 @@ from run to run.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 import yaml
 
-from beamkube.audit import parallel
+from beamkube.audit import parallel, split
 from tests.audit.helpers import FIXTURES, SEEDS, fixture
 from tests.audit.test_cli import Cli, cli, env  # noqa: F401  (env is a fixture)
 
@@ -50,11 +51,22 @@ def _spy_load_file(path: str) -> list[tuple[object, int]]:
     return _LOAD_FILE(path)
 
 
+_LOAD_PART = split.load_part
+
+
+def _spy_load_part(part: split.Part) -> list[tuple[object, int]]:
+    with open(os.environ["BK_READERS"], "a") as log:
+        log.write(f"{os.getpid()}\n")
+    return _LOAD_PART(part)
+
+
 @pytest.fixture
 def forced(monkeypatch: pytest.MonkeyPatch) -> None:
     """The size threshold off, and the pids that read files logged (so a test knows workers ran)."""
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "PART_BYTES", 300)  # the corpus' files are cut into parts too
     monkeypatch.setattr(parallel, "_load_file", _spy_load_file)
+    monkeypatch.setattr(split, "load_part", _spy_load_part)
 
 
 def _readers(path: Path) -> set[str]:
@@ -119,3 +131,70 @@ def test_one_small_file_starts_no_process(env: Cli, tmp_path: Path, monkeypatch:
     monkeypatch.setattr(parallel, "_load_file", lambda path: started.append(1) or [])
     code, out, _err = cli(*env, "--jobs", "8", str(FIXTURES / "good-web.yaml"), str(FIXTURES / "good-erlang-kv.yaml"))
     assert code == 0 and "No findings" in out and not started
+
+
+# One stream with what a cut must respect: a block scalar whose indented lines look like markers, a `...` end,
+# a List (item lines), an alias (the reference constructor inside a part), documents of every size.
+TRICKY = """apiVersion: v1
+kind: ConfigMap
+metadata: {name: script}
+data:
+  run.sh: |
+    echo start
+    ---
+    --- not a marker: indented
+    ...
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ServiceAccount
+  metadata: {name: a}
+- apiVersion: v1
+  kind: ServiceAccount
+  metadata: {name: b}
+...
+--- # a comment after the marker
+apiVersion: v1
+kind: ConfigMap
+metadata: &meta {name: shared, labels: {x: "1"}}
+data: {copy: *meta}
+"""
+
+
+def _stream(tmp_path: Path, body: str, copies: int = 40) -> Path:
+    deployment = yaml.safe_dump(fixture("web")[0], sort_keys=False)
+    path = tmp_path / "stream.yaml"
+    path.write_text("---\n".join([TRICKY, deployment] * copies) + body)
+    return path
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "",
+        '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: q}\ndata: {a: "open\n---\nstill open"}\n',
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: f}\ndata: [1,\n---\n2]\n",  # a flow across it
+        "---\nkind: Pod\n",  # not an object (no apiVersion): the line must be the file's
+    ],
+)
+def test_a_stream_cut_at_markers_reads_as_one(
+    env: Cli, forced: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: str  # noqa: F811
+) -> None:
+    path = _stream(tmp_path, tail)
+    monkeypatch.setenv("BK_READERS", str(tmp_path / "readers"))
+    parts = split.cut(str(path), path.stat().st_size, 300)
+    assert len(parts) > 20 and all(p.start == 0 or path.read_bytes()[p.start:p.start + 3] == b"---" for p in parts)
+    serial = cli(*env, "--jobs", "1", "-o", "json", "--min-severity", "info", str(path))
+    assert serial == cli(*env, "--jobs", "2", "-o", "json", "--min-severity", "info", str(path))
+    assert serial[0] == (2 if tail else 1)
+    if not tail:
+        lines = {f["line"] for f in json.loads(serial[1])["findings"]}
+        assert max(lines) > path.read_text().count("\n") * 0.9  # lines of the last parts are the file's
+
+
+def test_other_line_breaks_are_not_cut(tmp_path: Path) -> None:
+    path = _stream(tmp_path, "")
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert split.cut(str(path), path.stat().st_size, 300) == [split.whole(str(path))]

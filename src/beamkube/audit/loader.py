@@ -76,10 +76,11 @@ def _read(path: str) -> str:
         raise AuditInputError(str(exc)) from None
 
 
-def parse_text(text: str, source: str) -> list[Manifest]:
-    """Every object in one YAML/JSON stream (JSON is read by the YAML parser, so lines are kept too)."""
+def parse_text(text: str, source: str, first_line: int = 1) -> list[Manifest]:
+    """Every object in one YAML/JSON stream (JSON is read by the YAML parser, so lines are kept too);
+    `first_line` > 1 for a part of a stream cut at a document marker (the lines of its objects)."""
     out: list[Manifest] = []
-    for line, item_lines, data in _documents(text, source):
+    for line, item_lines, data in _documents(text, source, first_line - 1):
         if data is None:
             continue  # empty documents (`---` twice, Helm's blank templates)
         if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or "apiVersion" not in data:
@@ -96,14 +97,17 @@ def parse_text(text: str, source: str) -> list[Manifest]:
     return out
 
 
-def _documents(text: str, source: str) -> Iterator[tuple[int, list[int], Any]]:
+def _documents(text: str, source: str, offset: int = 0) -> Iterator[tuple[int, list[int], Any]]:
     """Through beamkube.safe_yaml's kube schema (its fast path, beamkube.kube_yaml): kubectl's YAML 1.1
     scalars, with its limits on size, depth and aliases."""
     from beamkube.kube_yaml import load_manifest_documents
 
     try:
         for document in load_manifest_documents(text, source, safe_yaml.MANIFEST_LIMITS):
-            yield document.line, document.item_lines, document.data
+            if offset:
+                yield document.line + offset, [line + offset for line in document.item_lines], document.data
+            else:
+                yield document.line, document.item_lines, document.data
     except safe_yaml.YamlLoadError as exc:
         message = exc.message.replace("not valid YAML:", "invalid YAML/JSON:") if exc.syntax else exc.message
         where = f"{source}:{exc.line}" if exc.line is not None else source

@@ -19,9 +19,12 @@ from typing import IO, Any
 
 from beamkube.audit.loader import STDIN, AuditInputError, _expand, _read, load_inputs, parse_text
 from beamkube.audit.model import Manifest
+from beamkube.audit.split import Part
 
 # Below this, forking and pickling cost more than the second core saves (benchmarks/audit_vs_checkov.py).
 PARALLEL_MIN_BYTES = 4 << 20
+# A file over twice this is cut into parts of about this size (one big stream, a cluster dump).
+PART_BYTES = 1 << 20
 
 
 def default_jobs() -> int:
@@ -70,42 +73,64 @@ def _load_paths(paths: Sequence[str], stdin: IO[str] | None, jobs: int) -> list[
         except AuditInputError as exc:  # raised in its turn, after the paths before it
             plan.append((path, exc))
     files = [file for _path, found in plan if isinstance(found, list) for file in found]
-    if jobs < 2 or len(files) < 2 or STDIN in paths or not _fork_available():
+    if jobs < 2 or STDIN in paths or not _fork_available():
         return _serial(plan, stdin)
     sizes = _sizes(files)
     if sum(sizes) < PARALLEL_MIN_BYTES:
         return _serial(plan, stdin)
-    return _parallel(plan, files, sizes, min(jobs, len(files)))
+    return _parallel(plan, files, sizes, jobs)
 
 
 def _parallel(
     plan: list[tuple[str, list[str] | AuditInputError]], files: list[str], sizes: list[int], jobs: int
 ) -> list[Manifest]:
-    """This process reads the first files (a little under its share of the bytes: it also unpickles what the
-    workers send) while `jobs - 1` forked workers read the rest in order; the results are then taken in
-    argument order."""
+    """Files (big ones cut at document markers into parts, `split`) are read in order: this process takes the
+    first parts (a little under its share of the bytes: it also unpickles what the workers send) while
+    `jobs - 1` forked workers read the rest; the results are then taken in argument order. A file any of whose
+    parts fails is read again whole, here, so its error is the serial path's."""
     import multiprocessing
 
-    share, own, mine = sum(sizes) * 0.9 / jobs, 0, 0
-    while mine < len(sizes) - 1 and own + sizes[mine] <= share:
-        own += sizes[mine]
+    from beamkube.audit.split import cut
+
+    cuts = [cut(file, size, PART_BYTES) for file, size in zip(files, sizes, strict=True)]
+    parts = [part for file_parts in cuts for part in file_parts]
+    part_sizes = [(part.end if part.end >= 0 else size) - part.start
+                  for file_parts, size in zip(cuts, sizes, strict=True) for part in file_parts]
+    share, own, mine = sum(part_sizes) * 0.9 / jobs, 0, 0
+    while mine < len(parts) - 1 and own + part_sizes[mine] <= share:
+        own += part_sizes[mine]
         mine += 1
     mine = max(1, mine)
     with multiprocessing.get_context("fork").Pool(jobs - 1) as pool:
-        results = pool.imap(_load_file, files[mine:], chunksize=1)
+        results = pool.imap(_load_part, parts[mine:], chunksize=1)
         manifests: list[Manifest] = []
-        index = 0
+        index, file_index = 0, 0
         for path, found in plan:
             if isinstance(found, AuditInputError):
                 raise found
             before = len(manifests)
             for file in found:
-                objects = _load_file(file) if index < mine else next(results)
+                objects: list[tuple[Any, int]] = []
+                failed = False
+                for _part in cuts[file_index]:
+                    try:
+                        objects.extend(_load_part(parts[index]) if index < mine else next(results))
+                    except Exception:  # read whole, below, to raise the serial path's error
+                        failed = True
+                    index += 1
+                file_index += 1
+                if failed:
+                    objects = _load_file(file)
                 manifests.extend(Manifest(obj, file, line) for obj, line in objects)
-                index += 1
             if len(manifests) == before:
                 raise _empty(path)
     return manifests
+
+
+def _load_part(part: Part) -> list[tuple[Any, int]]:
+    from beamkube.audit.split import load_part
+
+    return _load_file(part.path) if part.end < 0 and part.start == 0 else load_part(part)
 
 
 def _serial(plan: list[tuple[str, list[str] | AuditInputError]], stdin: IO[str] | None) -> list[Manifest]:
