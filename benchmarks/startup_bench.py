@@ -6,6 +6,8 @@ one warm-up run that also writes the .pyc files (PYTHONDONTWRITEBYTECODE is remo
 environment: an installed beamkube has its bytecode). CPU time (user + sys) is reported beside wall time
 because the other jobs on a shared 2-core machine inflate wall time.
 
+Then the number of modules each command imports and which CLI frameworks (typer, click, argparse) are among
+them: `render` and `audit` on a plain command line run from generated tables without any (beamkube.cli.fast).
 `--alternatives` adds what the choice of CLI framework costs: importing typer, plain click and argparse, and
 `audit` of the same Deployment with its options declared in argparse and in plain click instead of typer
 (the same work after parsing), plus `render` without any CLI framework (the pydantic floor).
@@ -137,6 +139,15 @@ def measure(commands: list[list[str]], runs: int) -> list[tuple[float, float, fl
     return [(statistics.median(w), min(w), statistics.median(c)) for w, c in zip(walls, cpus, strict=True)]
 
 
+def imported(command: list[str]) -> tuple[int, list[str]]:
+    """How many modules `command` imports, and which CLI frameworks among them (from -X importtime)."""
+    env = _env() | {"PYTHONPROFILEIMPORTTIME": "1"}
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    modules.discard("package")  # the header line
+    return len(modules), sorted(m for m in modules if m in ("typer", "click", "argparse", "rich"))
+
+
 def _script() -> str:
     found = Path(sys.executable).with_name("beamkube")
     if not found.exists():
@@ -182,6 +193,10 @@ def main() -> int:
             ("beamkube render --help", [beamkube, "render", "--help"], None),
         ]
         report(rows, runs)
+        print("\nmodules imported (a count, not a time: the shared machine does not change it)")
+        for label, command, _ in rows[2:]:
+            count, frameworks = imported(command)
+            print(f"{label:<34} {count:>4} modules; CLI frameworks: {', '.join(frameworks) or 'none'}")
         if args.alternatives:
             print("\nalternatives (what the CLI framework costs)")
             rows = [floor] + [(f"import {m}", [python, "-c", f"import {m}"], None) for m in MODULES]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -46,8 +45,9 @@ def dump_yaml(objects: Iterable[dict[str, Any]]) -> str:
     PyYAML's representer is Python code and costs ~3 ms per app; rendering 1,000 apps must take under 1 s. So
     the structure (dicts, lists, ints, bools) is written here, and each distinct string's scalar form is
     decided once and cached: names, paths and tags by PyYAML's own resolver (`_simple_scalar`), anything
-    else (spaces, quotes, `|` blocks, non-ASCII) by PyYAML itself. Anything unusual (floats, long or
-    multi-line keys, empty documents, other types) makes PyYAML write the whole stream."""
+    else (spaces, quotes, `|` blocks, non-ASCII) by PyYAML itself; so is each key's line head per column.
+    Anything unusual (floats, long or multi-line keys, empty documents, other types) makes PyYAML write the
+    whole stream."""
     documents = list(objects)
     lines: list[str] = []
     try:
@@ -67,6 +67,7 @@ class _Unsupported(Exception):
 
 
 _SCALARS: dict[str, str] = {}
+_LINE_SCALARS: dict[str, str] = {}  # the single-line ones: written as they are, whatever the column
 _KEYS: dict[str, str] = {}
 _CACHE_MAX = 100_000  # bounded: a long-running operator renders many apps
 # Strings PyYAML (and libyaml) may write plain or, when its resolver reads them as another type ('1.27',
@@ -102,6 +103,8 @@ def _string(value: str, column: int) -> str:
         cached = _simple_scalar(value) or _pyyaml_scalar(value)
         if len(_SCALARS) < _CACHE_MAX:
             _SCALARS[value] = cached
+            if "\n" not in cached:
+                _LINE_SCALARS[value] = cached
     if "\n" in cached:
         return cached.replace("\n", "\n" + " " * column)
     return cached
@@ -137,46 +140,75 @@ def _key(key: Any) -> str:
     return text
 
 
+# Per column: key -> "<indent><key>: " (its value follows on the line) and "<indent><key>:\n" (a block follows).
+_INLINE: list[dict[str, str]] = []
+_BLOCK: list[dict[str, str]] = []
+
+
+def _heads(key: Any, column: int) -> tuple[str, str]:
+    """The two line heads of `key` at `column`, cached (keys repeat across every object of every app)."""
+    text = " " * column + _key(key)
+    if len(_INLINE[column]) < _CACHE_MAX:
+        _INLINE[column][key] = text + ": "
+        _BLOCK[column][key] = text + ":\n"
+    return text + ": ", text + ":\n"
+
+
 def _emit_mapping(value: dict[str, Any], column: int, lines: list[str], first_prefix: str | None) -> None:
     """A block mapping whose keys start at `column`; `first_prefix` replaces the first key's indentation
     (the `- ` of a sequence item that holds it)."""
-    pad = " " * column
-    prefix = pad if first_prefix is None else first_prefix
-    append, keys, scalars = lines.append, _KEYS, _SCALARS  # locals: this loop runs ~400,000 times per 1,000 apps
+    while len(_INLINE) <= column:
+        _INLINE.append({})
+        _BLOCK.append({})
+    # Locals: this loop runs ~550,000 times per 1,000 apps.
+    append, inline, block, scalars = lines.append, _INLINE[column], _BLOCK[column], _LINE_SCALARS
+    first = first_prefix is not None
     for key, item in value.items():
-        head = prefix + (keys.get(key) or _key(key)) + ":"
-        prefix = pad
-        if type(item) is str:
-            cached = scalars.get(item)
-            text = _string(item, column) if cached is None or "\n" in cached else cached
-            append(head + " " + text + "\n")
-        elif isinstance(item, dict):
+        if first:  # the `- ` of a sequence item in place of this key's indentation
+            first = False
+            head = f"{first_prefix}{_key(key)}"
+            inline_head, block_head = head + ": ", head + ":\n"
+        else:
+            cached = inline.get(key)
+            if cached is None:
+                inline_head, block_head = _heads(key, column)
+            else:
+                inline_head, block_head = cached, block[key]
+        kind = type(item)
+        if kind is str:
+            text = scalars.get(item)
+            append(inline_head + (text if text is not None else _string(item, column)) + "\n")
+        elif kind is dict or (kind is not list and isinstance(item, dict)):
             if item:
-                append(head + "\n")
+                append(block_head)
                 _emit_mapping(item, column + 2, lines, None)
             else:
-                append(head + " {}\n")
-        elif isinstance(item, list):
+                append(inline_head + "{}\n")
+        elif kind is list or isinstance(item, list):
             if item:
-                append(head + "\n")
+                append(block_head)
                 _emit_sequence(item, column, lines, None)  # PyYAML does not indent sequences in mappings
             else:
-                append(head + " []\n")
+                append(inline_head + "[]\n")
         else:
-            append(head + " " + _scalar(item, column) + "\n")
+            append(inline_head + _scalar(item, column) + "\n")
 
 
 def _emit_sequence(value: list[Any], column: int, lines: list[str], first_prefix: str | None) -> None:
     pad = " " * column + "- "
     prefix = pad if first_prefix is None else first_prefix + "- "
-    append = lines.append
+    append, scalars = lines.append, _LINE_SCALARS
     for item in value:
-        if isinstance(item, dict):
+        kind = type(item)
+        if kind is str:
+            text = scalars.get(item)
+            append(prefix + (text if text is not None else _string(item, column)) + "\n")
+        elif kind is dict or (kind is not list and isinstance(item, dict)):
             if item:
                 _emit_mapping(item, column + 2, lines, prefix)
             else:
                 append(prefix + "{}\n")
-        elif isinstance(item, list):
+        elif kind is list or isinstance(item, list):
             if item:
                 _emit_sequence(item, column + 2, lines, prefix)
             else:
@@ -197,6 +229,8 @@ def dump(objects: Iterable[dict[str, Any]], fmt: str) -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` via a temporary file in the same directory and an atomic rename."""
+    import tempfile  # here: rendering to stdout does not need it (start-up)
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

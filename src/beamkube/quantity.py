@@ -36,12 +36,6 @@ def parse_quantity(value: str | int | float) -> Decimal:
     """The quantity's value in base units (cores for CPU, bytes for memory)."""
     if isinstance(value, int | float):
         return Decimal(str(value))
-    if type(value) is str:
-        return _parse_cached(value)
-    return _parse_text(value)
-
-
-def _parse_text(value: str) -> Decimal:
     match = _QUANTITY.match(value.strip())
     if match is None:
         raise QuantityError(f"{value!r} is not a Kubernetes quantity")
@@ -52,30 +46,13 @@ def _parse_text(value: str) -> Decimal:
     return number * _SUFFIX[match.group(2) or ""]
 
 
+@lru_cache(maxsize=4096, typed=True)  # the same few quantities, read again for every container (render, audit)
 def cpu_millicores(value: str | int | float) -> int:
     """CPU quantity in millicores, rounded up as the kubelet does."""
-    if type(value) is str:
-        return _cpu_cached(value)
-    return _millicores(value)
-
-
-def memory_bytes(value: str | int | float) -> int:
-    if type(value) is str:
-        return _memory_cached(value)
-    return _bytes(value)
-
-
-def _millicores(value: str | int | float) -> int:
     millis = parse_quantity(value) * 1000
     return int(millis.to_integral_value(rounding="ROUND_CEILING"))
 
 
-def _bytes(value: str | int | float) -> int:
+@lru_cache(maxsize=4096, typed=True)
+def memory_bytes(value: str | int | float) -> int:
     return int(parse_quantity(value).to_integral_value(rounding="ROUND_CEILING"))
-
-
-# audit asks for the same few amounts ("500m", "256Mi") on every object; results are immutable (errors are
-# not cached, so they are raised every time).
-_parse_cached = lru_cache(maxsize=4096)(_parse_text)
-_cpu_cached = lru_cache(maxsize=4096)(_millicores)
-_memory_cached = lru_cache(maxsize=4096)(_bytes)

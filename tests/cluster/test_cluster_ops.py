@@ -54,10 +54,11 @@ class Live:
                               text=True, timeout=120, env=env)  # fmt: skip
 
 
-    def remote_in_a_terminal(self, pod: str, line: str, timeout: float = 30.0) -> str:
+    def remote_in_a_terminal(self, pod: str, line: str, expect: str, timeout: float = 30.0) -> str:
         """`beamkube remote POD` on a pseudo-terminal (so it asks for a TTY, as from a shell): wait for the
-        IEx prompt, type `line`, wait for its output, leave with Ctrl+G `q` (quits the local shell VM only).
-        Returns what the terminal showed."""
+        IEx prompt, type `line`, wait for `expect` (text of its output that the echoed line does not contain:
+        waiting for a prefix the echo also shows returned before the output under load), leave with Ctrl+G `q`
+        (quits the local shell VM only). Returns what the terminal showed."""
         env = {**os.environ, "KUBECONFIG": str(self.api.kubeconfig), "TERM": "dumb"}
         master, slave = pty.openpty()
         argv = [sys.executable, "-m", "beamkube.cli.main", "remote", pod, "-f", str(self.spec_file)]
@@ -79,8 +80,7 @@ class Live:
         try:
             read_until(b"iex(")
             os.write(master, line.encode() + b"\r")
-            read_until(b"remote-on ")
-            read_until(b"\n")
+            read_until(expect.encode())
             os.write(master, b"\x07")  # Ctrl+G: the shell's job control ...
             read_until(b"-->")
             os.write(master, b"q\r")  # ... q quits the local remote-shell VM, not the pod's node
@@ -140,7 +140,9 @@ def test_mesh_status_rpc_and_remote_on_a_healthy_then_partitioned_cluster(
         missing = live.beamkube("rpc", "1", "--pod", "nope", "-f", spec)
         assert missing.returncode == 2 and missing.stderr.startswith("beamkube: pod nope is not a running pod")
 
-        screen = live.remote_in_a_terminal(pods[0].name, 'IO.puts("remote-on " <> to_string(node()))')
+        screen = live.remote_in_a_terminal(
+            pods[0].name, 'IO.puts("remote-on " <> to_string(node()))', expect=f"remote-on {pods[0].node}"
+        )
         assert f"remote-on {pods[0].node}" in screen, screen  # evaluated on the pod's node, not a local shell
         assert live.execs[-1]["tty"] is True
 

@@ -41,6 +41,21 @@ def default_jobs() -> int:
     return max(1, min(cores, round(cores - busy + 0.5)))
 
 
+def parse_jobs(value: str | None) -> int:
+    """`--jobs N` (a positive number); absent: `default_jobs()`."""
+    if value is None:
+        return default_jobs()
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        from beamkube.errors import UsageError
+
+        raise UsageError(f"--jobs {value}: give a number of processes, 1 or more")
+    return jobs
+
+
 def load_paths(paths: Sequence[str], stdin: IO[str] | None, jobs: int = 1, *, freeze: bool = False) -> list[Manifest]:
     """Every object of `paths` in argument order (directories walked in sorted order); a path that holds no
     object is an error, as is any unreadable file or document. `freeze` (for a process that audits once and

@@ -1,8 +1,9 @@
 """Entry point: hands a command to the one command-group module that defines it; errors become one line.
 
 Role: I/O edge. `run()` is the console script. `--version` and `[COMMAND...] --help` come from a generated cache
-without importing typer (`beamkube.cli.startup`); any other command gets a typer app holding only its own
-module, so start-up pays for one module's options, not all of them. A `BeamkubeError` prints
+without importing typer (`beamkube.cli.startup`), and so do `render` and `audit` on a plain command line
+(`beamkube.cli.fast`); any other command gets a typer app holding only its own module, so start-up pays for
+one module's options, not all of them. A `BeamkubeError` prints
 `beamkube: <message>` on stderr and exits with its code (2 for bad input); no traceback reaches the user.
 `app` (the full typer app, every command) is built on first access.
 
@@ -78,7 +79,7 @@ def run() -> None:
     from beamkube.cli import startup
 
     args = sys.argv[1:]
-    if startup.serve_fast(args, __version__):
+    if startup.serve_fast(args, __version__) or startup.run_fast(args):
         return
     module = startup.module_for(args)
     app = app_for((module,) if module else COMMAND_MODULES)

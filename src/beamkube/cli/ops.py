@@ -200,33 +200,44 @@ def rollback_command(
     context: str | None = CONTEXT_OPT,
     namespace: str | None = NAMESPACE_OPT,
 ) -> None:
-    """Roll the workload back to an earlier revision (ReplicaSet / ControllerRevision), then wait."""
+    """Roll the workloads back to an earlier revision (ReplicaSet / ControllerRevision), then wait."""
     from beamkube.ops.rollback import rollback
     from beamkube.ops.rollout import wait_rollout
 
     progress = _progress()
 
     async def work(client: KubeClient, plan: Plan) -> None:
-        target, current = await rollback(client, plan, to_revision, dry_run=dry_run)
-        images = ", ".join(target.images)
+        import time
+
+        from beamkube.engine.assess import hpa_minimums
+
+        deadline = time.monotonic() + timeout
+        steps = await rollback(client, plan, to_revision, dry_run=dry_run)
         verb = "would roll back" if dry_run else "rolling back"
-        _out(
-            f"{plan.workload_kind} {plan.spec.namespace}/{plan.spec.name}: {verb} from revision {current} "
-            f"to {target.number} ({images})"
-        )
+        for step in steps:
+            _out(
+                f"{step.kind} {plan.spec.namespace}/{step.name}: {verb} from revision {step.current} "
+                f"to {step.target.number} ({', '.join(step.target.images)})"
+            )
         if dry_run or not wait:
             return
-        final = await wait_rollout(
-            client,
-            plan.workload_kind,
-            plan.spec.name,
-            plan.spec.namespace,
-            timeout=timeout,
-            progress=progress,
-            out=_out,
-            selector=plan.selector,
-        )
-        _out(f"Rollback complete: {final.line}")
+        minimums = hpa_minimums(plan.objects)
+        lines = []
+        for step in steps:  # one --timeout for all of them, as deploy does
+            final = await wait_rollout(
+                client,
+                step.kind,
+                step.name,
+                plan.spec.namespace,
+                timeout=max(0.0, deadline - time.monotonic()),
+                progress=progress,
+                out=_out,
+                selector=plan.selector_of(step.name),
+                min_replicas=minimums.get((step.kind, step.name)),
+                budget=timeout,
+            )
+            lines.append(final.line)
+        _out(f"Rollback complete: {'; '.join(lines)}")
 
     _run(spec_path, kubeconfig, context, namespace, work)
 

@@ -1,20 +1,21 @@
 """`beamkube render` and `beamkube schema`: spec → manifests, and the spec's JSON Schema.
 
-Role: I/O edge (reads the spec, writes stdout/files, the summary on stderr).
+Role: I/O edge (reads the spec, writes stdout/files, the summary on stderr). This module declares the options
+for typer; what `render` does is `beamkube.cli.render_run.render`, which the fast path (`beamkube.cli.fast`)
+also calls without typer.
 """
 
 from __future__ import annotations
 
-import sys
-from enum import Enum
 from pathlib import Path
 
 import typer
 
+from beamkube.cli import render_run
+from beamkube.cli.render_run import Format
 
-class Format(str, Enum):
-    yaml = "yaml"
-    json = "json"
+# Commands the fast path runs without typer (beamkube.cli.fast): name -> the body this module's command calls.
+FAST_IMPLEMENTATIONS = {"render": "beamkube.cli.render_run:render"}
 
 
 def register(app: typer.Typer) -> None:
@@ -45,75 +46,10 @@ def render_command(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary on stderr."),
 ) -> None:
     """Render the app spec into Kubernetes manifests, in apply order."""
-    from beamkube.errors import UsageError
-    from beamkube.examples import example_path
-    from beamkube.output import dump
-    from beamkube.render import parse_kube_version, render
-    from beamkube.spec import load_spec
-    from beamkube.versions import check_kube_version
-
-    try:
-        check_kube_version(kube_version)
-        version = parse_kube_version(kube_version)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if example and spec_path is not None:
-        raise UsageError(f"give either SPEC ({spec_path}) or --example {example}, not both")
-    path = example_path(example) if example else (spec_path or Path("beamkube.yaml"))
-    spec = load_spec(path, stdin=sys.stdin.buffer) if str(path) == "-" else load_spec(path)
-    cookie = _read_cookie(cookie_file) if cookie_file else None
-    result = render(spec, kube_version=version, cookie=cookie)
-    if gitops_format is not None or cookie_from is not None:
-        from beamkube.gitops import FORMATS, write_gitops
-
-        if gitops_format is None or gitops_format not in FORMATS:
-            raise UsageError(f"--format {gitops_format or ''!r}: expected one of {', '.join(FORMATS)} (GitOps output)")
-        if out is None:
-            raise UsageError(f"--format {gitops_format} writes a directory: give --out DIR")
-        if output is not Format.yaml:
-            raise UsageError(f"--format {gitops_format} writes YAML files; -o {output.value} does not apply")
-        files, notes = write_gitops(
-            gitops_format, out, result.objects, spec, cookie_from=cookie_from, plain_cookie=cookie is not None
-        )
-        for note in [] if quiet else notes:
-            typer.echo(f"{spec.name}: {note}", err=True)
-        written = f"{gitops_format} in {out} ({len(files)} files)"
-    elif out is None:
-        typer.echo(dump(result.objects, output.value), nl=False)
-        written = "stdout"
-    else:
-        from beamkube.outdir import app_key, write_set
-        from beamkube.output import object_files
-
-        outcome = write_set(out, object_files(result.objects, output.value), app_key(result.objects))
-        for path in outcome.kept_edited:
-            typer.echo(f"beamkube: warning: {path} was edited since beamkube wrote it; left in place", err=True)
-        written = f"{len(outcome.written)} files in {out}"
-    if not quiet:
-        typer.echo(f"{spec.name}: {result.summary()} → {written}", err=True)
-        for warning in result.warnings:
-            typer.echo(f"{spec.name}: warning: {warning}", err=True)
-
-
-def _read_cookie(path: Path) -> bytes:
-    from beamkube.errors import UsageError
-    from beamkube.render.config import COOKIE_MAX, cookie_is_weak, cookie_problem
-
-    try:
-        with path.open("rb") as handle:
-            cookie = handle.read(COOKIE_MAX * 4 + 2).strip()
-    except OSError as exc:
-        raise UsageError(f"--cookie-file {path}: cannot be read ({exc.strerror or 'I/O error'})") from None
-    problem = cookie_problem(cookie)
-    if problem is not None:
-        raise UsageError(f"--cookie-file {path}: {problem}")
-    if cookie_is_weak(cookie):
-        typer.echo(
-            f"beamkube: warning: --cookie-file {path}: the cookie looks guessable; anyone who guesses it can run "
-            "code on every node (generate one: head -c 32 /dev/urandom | base64)",
-            err=True,
-        )
-    return cookie
+    render_run.render(
+        spec_path=spec_path, output=output, out=out, kube_version=kube_version, cookie_file=cookie_file,
+        example=example, gitops_format=gitops_format, cookie_from=cookie_from, quiet=quiet,
+    )
 
 
 def schema_command() -> None:

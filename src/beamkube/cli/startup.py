@@ -5,10 +5,11 @@ beamkube.cli.startup` regenerates the cache file `_startup_cache.py` (file I/O).
 
 Why: importing typer and all the command modules costs several times the interpreter's own start before any
 work (benchmarks/startup_bench.py). So the help of the root and of every command is served from text
-generated from the typer app itself (`generate()`), and a command is handed to a typer app that holds only
-its own module. The cache records a digest of the `beamkube/cli` sources: when any of them changes without a
-regeneration, the digest no longer matches and everything goes through the full typer app (slow, never
-wrong), and `tests/unit/test_startup.py` fails until the cache is regenerated.
+generated from the typer app itself (`generate()`); `render` and `audit` on a plain command line run from
+their generated parameter tables without typer (`beamkube.cli.fast`); any other command is handed to a typer
+app that holds only its own module. The cache records a digest of the `beamkube/cli` sources: when any of
+them changes without a regeneration, the digest no longer matches and everything goes through the full typer
+app (slow, never wrong), and `tests/unit/test_startup.py` fails until the cache is regenerated.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def source_digest() -> str:
     return f"{digest:08x}"
 
 
-def _current_cache() -> tuple[dict[str, str], dict[str, str]] | None:
-    """(command path -> help text, command -> module) when the generated cache matches the sources."""
+def _current_cache() -> Any:
+    """The generated cache module when it matches the sources, else None."""
     try:
         from beamkube.cli import _startup_cache as cache
     except ImportError:
@@ -50,7 +51,7 @@ def _current_cache() -> tuple[dict[str, str], dict[str, str]] | None:
             return None
     except OSError:
         return None
-    return cache.HELP, cache.COMMANDS
+    return cache
 
 
 def _terminal_columns() -> int:
@@ -83,7 +84,7 @@ def serve_fast(args: Sequence[str], version: str) -> bool:
         return False
     if _terminal_columns() >= HELP_COLUMNS and _invoked_as_beamkube():
         cache = _current_cache()
-        text = cache[0].get(" ".join(path)) if cache is not None else None
+        text = cache.HELP.get(" ".join(path)) if cache is not None else None
         if text is not None:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -97,14 +98,30 @@ def module_for(args: Sequence[str]) -> str | None:
     if not args or args[0].startswith("-"):
         return None
     cache = _current_cache()
-    return cache[1].get(args[0]) if cache is not None else None
+    return cache.COMMANDS.get(args[0]) if cache is not None else None
+
+
+def run_fast(args: Sequence[str]) -> bool:
+    """Run a command without typer when the cache has its parameter table and the command line is plain
+    (`beamkube.cli.fast`); False when typer must run it."""
+    if not args or args[0].startswith("-"):
+        return False
+    cache = _current_cache()
+    if cache is None or args[0] not in cache.FAST:
+        return False
+    from beamkube.cli.fast import run_fast as run
+
+    return run(args, cache.FAST)
 
 
 def generate() -> str:
     """The cache file's text, from the full typer app: each module's commands, and the help of the root and of
     every command and group at 80 columns."""
+    import pprint
+
     import typer
 
+    from beamkube.cli.fast_table import fast_tables
     from beamkube.cli.main import COMMAND_MODULES, app_for
 
     commands: dict[str, str] = {}
@@ -130,7 +147,9 @@ def generate() -> str:
         lines.append(f'    "{" ".join(path)}": (')
         lines += [f"        {line!r}" for line in help_text(path).splitlines(keepends=True)]
         lines.append("    ),")
-    lines += ["}", ""]
+    tables = pprint.pformat(fast_tables(COMMAND_MODULES), width=116, sort_dicts=False)
+    lines += ["}", "", "# Each fast command's body and parameters, from typer's click objects (fast_table).",
+              f"FAST = {tables}", ""]
     return "\n".join(lines)
 
 

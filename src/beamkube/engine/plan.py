@@ -33,8 +33,20 @@ class Plan:
     @property
     def selector(self) -> str:
         """Label selector of the app's main BEAM pods (the main workload's selector)."""
-        labels = self.workload["spec"]["selector"]["matchLabels"]
-        return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        return _selector(self.workload["spec"]["selector"]["matchLabels"])
+
+    def selector_of(self, name: str) -> str:
+        """Label selector of workload `name`'s pods (the main workload's when `name` is not one of them)."""
+        chosen = next((w for w in self.workloads if w["metadata"]["name"] == name), self.workload)
+        return _selector(chosen["spec"]["selector"]["matchLabels"])
+
+    @property
+    def nodes_selector(self) -> str:
+        """Label selector of every BEAM pod of the app across its process types: the labels that all workload
+        selectors share (`rpc --all` must reach the worker nodes too, not only the web ones)."""
+        selectors = [dict(w["spec"]["selector"]["matchLabels"]) for w in self.workloads]
+        shared = {k: v for k, v in selectors[0].items() if all(s.get(k) == v for s in selectors[1:])}
+        return _selector(shared)
 
     @property
     def jobs(self) -> list[dict[str, Any]]:
@@ -45,6 +57,10 @@ class Plan:
 
     def after_gate(self) -> list[dict[str, Any]]:
         return [o for o in self.objects if rank(str(o.get("kind"))) > GATE_RANK]
+
+
+def _selector(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
 def build_plan(spec: AppSpec, kube_version: tuple[int, int]) -> Plan:

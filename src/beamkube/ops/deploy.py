@@ -112,7 +112,7 @@ async def deploy(
             timeout=left(),
             progress=progress,
             out=out,
-            selector=plan.selector,
+            selector=plan.selector_of(name),
             min_replicas=done.hpa_minimums.get((kind, name)),
             budget=options.timeout,
         )

@@ -52,8 +52,8 @@ class Session:
         return self.plan.spec.namespace
 
     async def running_pods(self) -> list[dict[str, Any]]:
-        """The app's pods that are Running (exec needs a running container), by name."""
-        pods, _ = await self.client.list(POD, self.namespace, label_selector=self.plan.selector)
+        """The app's BEAM pods of every process type that are Running (exec needs a running container), by name."""
+        pods, _ = await self.client.list(POD, self.namespace, label_selector=self.plan.nodes_selector)
         running = [p for p in pods if (p.get("status") or {}).get("phase") == "Running"]
         if not running:
             raise UsageError(f"{self.plan.spec.name}: no running pod in namespace {self.namespace}")

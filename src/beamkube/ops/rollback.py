@@ -1,5 +1,10 @@
 """`beamkube rollback [--to-revision N]`: put an earlier pod template back, then wait like deploy.
 
+An app with process types has one workload per process, deployed together: a rollback takes every one of
+them back one revision (each has its own history, so revision numbers are per workload and `--to-revision`
+is refused when there are several). Every target is chosen before anything is applied, so a workload without
+an earlier revision stops the rollback with nothing changed.
+
 Role: network I/O. Revisions come from the controllers' own history: a Deployment's ReplicaSets
 (`deployment.kubernetes.io/revision`) or a StatefulSet's ControllerRevisions (`.revision`). The old template
 is applied with server-side apply as field manager `beamkube`, on top of the rendered workload, so beamkube
@@ -40,12 +45,13 @@ def _images(template: dict[str, Any]) -> tuple[str, ...]:
 
 
 async def revisions(client: KubeClient, plan: Plan, live: dict[str, Any]) -> tuple[list[Revision], int]:
-    """All revisions (ascending) and the current revision number."""
+    """All revisions (ascending) of the live workload `live` and its current revision number."""
     ns = plan.spec.namespace
     uid = live["metadata"]["uid"]
     found: list[Revision] = []
-    if plan.workload_kind == "Deployment":
-        sets, _ = await client.list(REPLICASET, ns, label_selector=plan.selector)
+    if live.get("kind", plan.workload_kind) == "Deployment":
+        selector = plan.selector_of(str(live["metadata"]["name"]))
+        sets, _ = await client.list(REPLICASET, ns, label_selector=selector)
         for rs in sets:
             number = (rs["metadata"].get("annotations") or {}).get(REVISION_ANNOTATION)
             if not _owned_by(rs, uid) or number is None:
@@ -89,20 +95,52 @@ def choose(found: list[Revision], current: int, to_revision: int | None) -> Revi
     return older[-1]
 
 
+@dataclass(frozen=True)
+class Step:
+    """One workload's rollback: what is applied, from which revision to which."""
+
+    kind: str
+    name: str
+    body: dict[str, Any]
+    target: Revision
+    current: int
+
+
+async def plan_rollback(client: KubeClient, plan: Plan, to_revision: int | None) -> list[Step]:
+    """Choose every workload's target revision (main workload first); raises before anything is applied."""
+    ns = plan.spec.namespace
+    main = plan.workload["metadata"]["name"]
+    workloads = sorted(plan.workloads, key=lambda w: (w["metadata"]["name"] != main, w["metadata"]["name"]))
+    if to_revision is not None and len(workloads) > 1:
+        names = ", ".join(w["metadata"]["name"] for w in workloads)
+        raise UsageError(
+            f"--to-revision names one workload's revision and {plan.spec.name} has {len(workloads)} ({names}); "
+            "without it every workload goes back one revision"
+        )
+    steps: list[Step] = []
+    for workload in workloads:
+        kind, name = str(workload["kind"]), str(workload["metadata"]["name"])
+        live = await client.get_or_none(workload_type(kind), name, ns)
+        if live is None:
+            raise KubeError(f"{kind} {ns}/{name} not found: nothing to roll back")
+        found, current = await revisions(client, plan, {**live, "kind": kind})
+        try:
+            target = choose(found, current, to_revision)
+        except UsageError as exc:
+            raise UsageError(f"{kind} {ns}/{name}: {exc}") if len(workloads) > 1 else exc from None
+        body = copy.deepcopy(workload)
+        body["spec"]["template"] = target.template
+        steps.append(Step(kind, name, body, target, current))
+    return steps
+
+
 async def rollback(
     client: KubeClient, plan: Plan, to_revision: int | None, *, dry_run: bool = False
-) -> tuple[Revision, int]:
-    """Apply the chosen revision's template; returns (revision, previous current revision number)."""
-    ns = plan.spec.namespace
-    name = plan.workload["metadata"]["name"]
-    live = await client.get_or_none(workload_type(plan.workload_kind), name, ns)
-    if live is None:
-        raise KubeError(f"{plan.workload_kind} {ns}/{name} not found: nothing to roll back")
-    found, current = await revisions(client, plan, live)
-    target = choose(found, current, to_revision)
-    body = copy.deepcopy(plan.workload)
-    body["spec"]["template"] = target.template
-    # force: the template fields are beamkube's by design; a rollback must not stop at a conflict that a
-    # controller-side edit (e.g. `kubectl set image`) created, since restoring a known state is the point.
-    await client.apply(body, force=True, dry_run=dry_run)
-    return target, current
+) -> list[Step]:
+    """Apply every workload's chosen revision (see `plan_rollback`); returns the steps applied."""
+    steps = await plan_rollback(client, plan, to_revision)
+    for step in steps:
+        # force: the template fields are beamkube's by design; a rollback must not stop at a conflict that a
+        # controller-side edit (e.g. `kubectl set image`) created, since restoring a known state is the point.
+        await client.apply(step.body, force=True, dry_run=dry_run)
+    return steps

@@ -1,6 +1,9 @@
-"""`beamkube status`: the workload's rollout state and its pods (ready, restarts, age, QoS, BEAM node name).
+"""`beamkube status`: each workload's rollout state and its pods (ready, restarts, age, QoS, BEAM node name).
 
-Role: `collect` does network I/O (two GETs and a list); `pod_row`, `beam_node_name`, `format_table` are pure.
+Role: `collect` does network I/O (a GET and a pod list per workload); `pod_row`, `beam_node_name`,
+`format_table` are pure. An app with process types has one workload per process (`<app>-<process>`): each is
+reported, the main one (named after the app, or the first) also as `workload` in the JSON document, and a
+process whose workload is missing while others exist is reported as `missing` rather than hidden.
 The BEAM node name is what the pod's `beam` container gets in RELEASE_NODE, with `$(VAR)` references expanded
 from the container's env and the downward-API fields the pod reports (pod name, namespace, IP).
 """
@@ -95,53 +98,76 @@ def pod_row(pod: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
     }
 
 
-async def collect(client: KubeClient, plan: Plan, now: datetime.datetime | None = None) -> dict[str, Any]:
-    """The status document (`-o json` prints it as is)."""
-    now = now or datetime.datetime.now(datetime.UTC)
-    spec = plan.spec
-    workload = plan.workload
-    rt = workload_type(plan.workload_kind)
-    live = await client.get_or_none(rt, workload["metadata"]["name"], spec.namespace)
+def _workload_doc(kind: str, name: str, live: dict[str, Any] | None, min_replicas: int | None) -> dict[str, Any]:
     if live is None:
-        raise KubeError(f"{plan.workload_kind} {spec.namespace}/{spec.name} not found: is {spec.name} deployed here?")
-    from beamkube.engine.assess import hpa_minimums
-
-    progress = progress_of(live, hpa_minimums(plan.objects).get((plan.workload_kind, live['metadata']['name'])))
-    pods, _ = await client.list(POD, spec.namespace, label_selector=plan.selector)
+        return {"kind": kind, "name": name, "state": "missing", "desired": 0, "updated": 0, "ready": 0,
+                "available": 0, "generation": 0, "observedGeneration": 0, "revision": "", "images": []}  # fmt: skip
+    progress = progress_of(live, min_replicas)
     annotations = live["metadata"].get("annotations") or {}
     status = live.get("status") or {}
     revision = annotations.get("deployment.kubernetes.io/revision") or status.get("updateRevision") or ""
     return {
+        "kind": kind,
+        "name": name,
+        "state": progress.state,
+        "desired": progress.desired,
+        "updated": progress.updated,
+        "ready": progress.ready,
+        "available": progress.available,
+        "generation": progress.generation,
+        "observedGeneration": progress.observed,
+        "revision": str(revision),
+        "images": sorted({c.get("image", "") for c in live["spec"]["template"]["spec"].get("containers") or []}),
+    }
+
+
+async def collect(client: KubeClient, plan: Plan, now: datetime.datetime | None = None) -> dict[str, Any]:
+    """The status document (`-o json` prints it as is)."""
+    from beamkube.engine.assess import hpa_minimums
+
+    now = now or datetime.datetime.now(datetime.UTC)
+    spec = plan.spec
+    minimums = hpa_minimums(plan.objects)
+    main = plan.workload["metadata"]["name"]
+    ordered = sorted(plan.workloads, key=lambda w: (w["metadata"]["name"] != main, w["metadata"]["name"]))
+    docs: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for workload in ordered:
+        kind, name = str(workload["kind"]), str(workload["metadata"]["name"])
+        live = await client.get_or_none(workload_type(kind), name, spec.namespace)
+        docs.append(_workload_doc(kind, name, live, minimums.get((kind, name))))
+        if live is None:
+            continue
+        pods, _ = await client.list(POD, spec.namespace, label_selector=plan.selector_of(name))
+        rows.extend({**pod_row(p, now), "workload": name} for p in pods)
+    if all(doc["state"] == "missing" for doc in docs):
+        raise KubeError(f"{docs[0]['kind']} {spec.namespace}/{main} not found: is {spec.name} deployed here?")
+    return {
         "app": spec.name,
         "namespace": spec.namespace,
-        "workload": {
-            "kind": plan.workload_kind,
-            "name": live["metadata"]["name"],
-            "state": progress.state,
-            "desired": progress.desired,
-            "updated": progress.updated,
-            "ready": progress.ready,
-            "available": progress.available,
-            "generation": progress.generation,
-            "observedGeneration": progress.observed,
-            "revision": str(revision),
-            "images": sorted({c.get("image", "") for c in live["spec"]["template"]["spec"].get("containers") or []}),
-        },
-        "pods": [pod_row(p, now) for p in sorted(pods, key=lambda p: p["metadata"]["name"])],
+        "workload": docs[0],
+        "workloads": docs,
+        "pods": sorted(rows, key=lambda r: str(r["name"])),
     }
 
 
 def format_table(doc: dict[str, Any]) -> str:
-    w = doc["workload"]
-    lines = [
-        f"{w['kind']} {doc['namespace']}/{w['name']}: {w['state']} — {w['updated']}/{w['desired']} updated, "
-        f"{w['ready']}/{w['desired']} ready, {w['available']}/{w['desired']} available "
-        f"(generation {w['generation']}, observed {w['observedGeneration']}, revision {w['revision'] or '-'})",
-        f"image: {', '.join(w['images'])}",
-    ]
-    headers = ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "QOS", "BEAM NODE"]
+    lines: list[str] = []
+    for w in doc.get("workloads") or [doc["workload"]]:
+        if w["state"] == "missing":
+            lines.append(f"{w['kind']} {doc['namespace']}/{w['name']}: missing (not deployed, or deleted)")
+            continue
+        lines += [
+            f"{w['kind']} {doc['namespace']}/{w['name']}: {w['state']} — {w['updated']}/{w['desired']} updated, "
+            f"{w['ready']}/{w['desired']} ready, {w['available']}/{w['desired']} available "
+            f"(generation {w['generation']}, observed {w['observedGeneration']}, revision {w['revision'] or '-'})",
+            f"image: {', '.join(w['images'])}",
+        ]
+    several = len(doc.get("workloads") or []) > 1
+    headers = ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "QOS", "BEAM NODE"] + (["WORKLOAD"] if several else [])
     rows = [
         [p["name"], p["ready"], p["status"], str(p["restarts"]), p["age"], p["qos"], p["node"] or "-"]
+        + ([str(p.get("workload", ""))] if several else [])
         for p in doc["pods"]
     ]
     if not rows:

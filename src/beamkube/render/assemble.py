@@ -18,7 +18,7 @@ from beamkube.render.notes import render_warnings, replica_notes
 from beamkube.render.order import sort_objects
 from beamkube.render.pod import config_hash, vm_args_key
 from beamkube.render.policy import limit_range, network_policy, pod_disruption_budget, priority_class
-from beamkube.render.processes import views, web_view
+from beamkube.render.processes import views
 from beamkube.render.qos import Qos, pod_qos
 from beamkube.render.rbac import discovery_rbac, service_account
 from beamkube.render.services import headless_service, ingress, web_service
@@ -73,16 +73,21 @@ def render(
     # A cookie from --cookie-file joins the hash (as a salted digest), so a new cookie rolls the pods.
     cookie_part = [cookie_digest(spec, cookie)] if cookie is not None else []
     per_process = views(spec)
-    more_vm_args = {vm_args_key(v, n.process): vm_args(v, n) for v, n in per_process if n.process is not None}
+    # Each view's vm.args once: the ConfigMap holds them and the config hash of its pods reads them.
+    own_vm_args = [vm_args(v, n) for v, n in per_process]
+    more_vm_args = {vm_args_key(v, n.process): text for (v, n), text in zip(per_process, own_vm_args, strict=True)
+                    if n.process is not None}
     more_vm_args.update(job_vm_args(spec, names))
-    web_spec, web_names = web_view(spec)
+    app_vm_args = own_vm_args[0] if per_process[0][0] is spec and per_process[0][1] == names else None
+    # web_view(spec), from the views already made (each process view is a model copy).
+    web_spec, web_names = next(((v, n) for v, n in per_process if v.web is not None), (spec, names))
     candidates: list[dict[str, Any] | None] = [
         priority_class(spec),
         limit_range(spec),
         service_account(spec, names),
         *discovery_rbac(spec, names),
         cookie_secret(spec, names, cookie) if cookie is not None else None,
-        beam_config_map(spec, names, more_vm_args),
+        beam_config_map(spec, names, more_vm_args, app_vm_args=app_vm_args),
         env_config_map(spec, names),
         headless_service(spec, names),
         web_service(web_spec, web_names),
@@ -91,8 +96,8 @@ def render(
         ingress(spec, names),
     ]
     workloads: list[dict[str, Any]] = []
-    for view, view_names in per_process:
-        checksum = config_hash(vm_args(view, view_names), env, *cookie_part)
+    for (view, view_names), view_vm_args in zip(per_process, own_vm_args, strict=True):
+        checksum = config_hash(view_vm_args, env, *cookie_part)
         workloads.append(workload(view, view_names, checksum, kube_version))
         candidates += [pod_disruption_budget(view, view_names, kube_version), hpa(view, view_names)]
         candidates.append(vpa(view, view_names))

@@ -120,10 +120,17 @@ def args_file_escape(value: str) -> str:
     quoting and drops them (an unescaped `['a@h']` reaches the kernel as `[a@h]`, a bad_environment_value
     that stops the boot, and `"..."` strings vanish from `-eval`), `#` starts a comment and whitespace splits
     arguments. A backslash makes the next character literal in mix, relx and Distillery releases alike."""
+    if value.isascii():  # the discovery loop always is: a few C-speed replaces beat a callback per match
+        for special in _ASCII_SPECIALS:  # the backslash first, so the ones added here are not doubled
+            if special in value:
+                value = value.replace(special, "\\" + special)
+        return value
     return _ARGS_FILE_SPECIAL.sub(_backslashed, value)
 
 
 _ARGS_FILE_SPECIAL = re.compile(r"""['"\\#\s]""")
+# The ASCII characters the pattern escapes, taken from the pattern itself so the two paths cannot disagree.
+_ASCII_SPECIALS = sorted((chr(c) for c in range(128) if _ARGS_FILE_SPECIAL.fullmatch(chr(c))), key=lambda c: c != "\\")
 
 
 def _backslashed(match: re.Match[str]) -> str:

@@ -23,10 +23,14 @@ from beamkube.spec.model import AppSpec
 COOKIE_MIN, COOKIE_MAX = 16, 255
 
 
-def beam_config_map(spec: AppSpec, names: Names, more_vm_args: dict[str, str] | None = None) -> dict[str, Any]:
+def beam_config_map(
+    spec: AppSpec, names: Names, more_vm_args: dict[str, str] | None = None, *, app_vm_args: str | None = None
+) -> dict[str, Any]:
     """vm.args (and the TLS options); `more_vm_args` adds keys for processes (`<process>.<file>`) and Jobs with
-    their own resources (`job-<name>.<file>`), whose +S and busy-wait flags follow their own CPU limit."""
-    data = {VM_ARGS_FILE[spec.release.flavour]: vm_args(spec, names), **beam_config_files(spec)}
+    their own resources (`job-<name>.<file>`), whose +S and busy-wait flags follow their own CPU limit.
+    `app_vm_args` is `vm_args(spec, names)` when the caller already has it."""
+    own = vm_args(spec, names) if app_vm_args is None else app_vm_args
+    data = {VM_ARGS_FILE[spec.release.flavour]: own, **beam_config_files(spec)}
     data.update(more_vm_args or {})
     tls = ssl_dist_conf(spec)
     if tls is not None:

@@ -101,22 +101,30 @@ def selector_labels(spec: AppSpec, component: str = "node", process: str | None 
 
 
 def common_labels(spec: AppSpec, component: str | None = None) -> dict[str, str]:
-    """`app.kubernetes.io/*` labels on every object, plus the spec's own labels."""
-    labels = dict(spec.labels)  # sorted once, below
+    """`app.kubernetes.io/*` labels on every object, plus the spec's own labels (a new dict each call)."""
+    base = _app_labels(tuple(spec.labels.items()), spec.name, spec.image)
+    if not component:
+        return dict(base)
+    labels = dict(base)
+    labels["app.kubernetes.io/component"] = component  # over a spec label of that name, as always
+    return dict(sorted(labels.items()))
+
+
+@lru_cache(maxsize=1024)  # ~12 calls per render with the same spec: build the app's labels once
+def _app_labels(own: tuple[tuple[str, str], ...], name: str, image: str) -> tuple[tuple[str, str], ...]:
+    labels = dict(own)  # sorted once, below
     labels.update(
         {
-            "app.kubernetes.io/instance": spec.name,
+            "app.kubernetes.io/instance": name,
             "app.kubernetes.io/managed-by": MANAGED_BY,
-            "app.kubernetes.io/name": spec.name,
-            "app.kubernetes.io/part-of": spec.name,
+            "app.kubernetes.io/name": name,
+            "app.kubernetes.io/part-of": name,
         }
     )
-    version = image_version(spec.image)
+    version = image_version(image)
     if version:
         labels["app.kubernetes.io/version"] = version
-    if component:
-        labels["app.kubernetes.io/component"] = component
-    return dict(sorted(labels.items()))
+    return tuple(sorted(labels.items()))
 
 
 @lru_cache(maxsize=4096)  # called for every object's labels; an app has one image
