@@ -124,12 +124,12 @@ def _finding_texts(findings: Sequence[Finding]) -> Iterator[str]:
     encoder's indenting path is pure Python and was 80% of the report's time. Rule and object parts repeat
     across findings, so each is encoded once; strings go through json's own C escaper."""
     string = json.encoder.encode_basestring  # what json.dumps(..., ensure_ascii=False) uses
-    rules: dict[str, tuple[str, str]] = {}
+    rules: dict[int, tuple[str, str]] = {}  # by id(): findings hold their rules and manifests alive
     places: dict[int, str] = {}
     for f in findings:
-        rule = rules.get(f.rule.id)
+        rule = rules.get(id(f.rule))
         if rule is None:
-            rule = rules[f.rule.id] = (
+            rule = rules[id(f.rule)] = (
                 f'    {{\n      "rule": {string(f.rule.id)},\n      "severity": {string(f.severity.value)},\n'
                 f'      "theme": {string(f.rule.theme)},\n      "message": ',
                 f',\n      "fix": {string(f.rule.fix)},\n',
