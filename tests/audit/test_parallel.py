@@ -177,6 +177,7 @@ def _stream(tmp_path: Path, body: str, copies: int = 40) -> Path:
         '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: q}\ndata: {a: "open\n---\nstill open"}\n',
         "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: f}\ndata: [1,\n---\n2]\n",  # a flow across it
         "---\nkind: Pod\n",  # not an object (no apiVersion): the line must be the file's
+        "--- |\nroot block scalar in column 0 (libyaml: an error)\n---\nx\n",
     ],
 )
 def test_a_stream_cut_at_markers_reads_as_one(
