@@ -14,7 +14,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from msgspec import ValidationError
 
 from beamkube.errors import UsageError
 from beamkube.gitops import write_gitops

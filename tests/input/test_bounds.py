@@ -21,7 +21,7 @@ from beamkube.spec.model import AppSpec
 from tests.input.helpers import HEAD, beamkube, one_line_error
 
 Capture = pytest.CaptureFixture[str]
-TOP = ", ".join(sorted(AppSpec.model_fields))
+TOP = ", ".join(sorted(AppSpec.__struct_fields__))
 ST = HEAD + "identity: stable\n"
 
 # (id, spec text, the one line after "beamkube: ")

@@ -57,7 +57,7 @@ SPEC_CASES = [
      "beamkube.yaml:3: not valid YAML: found unhashable key (while constructing a mapping started on line 1)"),
     ("merge-key-is-a-field", HEAD + "labels: &l {team: a}\n<<: *l\n",
      "beamkube.yaml:4: <<: unknown field; allowed here: " + ", ".join(sorted(
-         __import__("beamkube.spec.model", fromlist=["AppSpec"]).AppSpec.model_fields))),
+         __import__("beamkube.spec.model", fromlist=["AppSpec"]).AppSpec.__struct_fields__))),
 ]  # fmt: skip
 
 

@@ -154,7 +154,18 @@ CASES: list[tuple[str, str, str]] = [
     (
         "process-bad-name",
         HEAD + "processes:\n  Web: {}\n",
-        "beamkube.yaml:4: processes: 'Web' is not a process name (a DNS label: a-z, 0-9, '-', starting with a letter)",
+        "beamkube.yaml:4: processes.Web: 'Web' is not a process name (a DNS label: a-z, 0-9, '-', starting with a letter)",
+    ),
+    (
+        # found by tests/input/test_valid_specs_pass_audit.py: the process's own resources had no CPU (BK503)
+        "process-cpu-hpa-without-cpu",
+        HEAD + "autoscaling: {cpu: 50}\nprocesses:\n  web: {}\n  worker:\n    resources: {requests: {memory: 1Gi}, limits: {memory: 1Gi}}\n",
+        "beamkube.yaml:7: processes.worker.resources: process 'worker' scales on CPU utilisation, a percentage of the CPU request, but its resources set no CPU request or limit (audit BK503); set resources.requests.cpu",
+    ),
+    (
+        "process-own-cpu-hpa-without-cpu",
+        HEAD + "resources: {requests: {memory: 1Gi}, limits: {memory: 1Gi}}\nprocesses:\n  web:\n    autoscaling: {cpu: 50}\n",
+        "beamkube.yaml:6: processes.web.autoscaling.cpu: process 'web' scales on CPU utilisation, a percentage of the CPU request, but its resources set no CPU request or limit (audit BK503); set resources.requests.cpu",
     ),
     (
         "process-too-long",

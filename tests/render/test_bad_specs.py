@@ -19,7 +19,7 @@ from beamkube.cli.main import run
 from beamkube.spec.model import AppSpec
 
 HEAD = "name: app\nimage: ghcr.io/acme/app:1.0\n"
-TOP_FIELDS = ", ".join(sorted(AppSpec.model_fields))
+TOP_FIELDS = ", ".join(sorted(AppSpec.__struct_fields__))
 
 # (id, spec text or None for "no file", expected stderr line without the "beamkube: " prefix)
 CASES: list[tuple[str, str | None, str]] = [

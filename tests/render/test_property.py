@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from msgspec import ValidationError
 
 from beamkube.output import dump_yaml
 from beamkube.render import render

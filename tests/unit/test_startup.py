@@ -34,7 +34,7 @@ finally:
 """
 
 KUBE_CLIENTS = ("lightkube", "httpx", "httpcore", "kopf", "aiohttp", "kubernetes", "beamkube.kube", "beamkube.ops")
-SPEC_AND_RENDER = ("beamkube.spec", "beamkube.render", "beamkube.audit", "beamkube.output", "pydantic", "yaml")
+SPEC_AND_RENDER = ("beamkube.spec", "beamkube.render", "beamkube.audit", "beamkube.output", "msgspec", "yaml")
 FRAMEWORK = ("typer", "click", "rich")
 
 DEPLOYMENT = """\

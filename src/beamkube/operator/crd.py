@@ -1,10 +1,10 @@
-"""The `BeamApp` CustomResourceDefinition, its spec schema generated from the same pydantic models.
+"""The `BeamApp` CustomResourceDefinition, its spec schema generated from the same spec models.
 
-Role: pure (no I/O). pydantic emits JSON Schema (draft 2020-12: `$ref`s, `anyOf` for optional fields,
+Role: pure (no I/O). msgspec emits JSON Schema (draft 2020-12: `$ref`s, `anyOf` for optional fields,
 `additionalProperties: false`, `const`); the API server wants a *structural* OpenAPI v3 schema. The
 conversion below inlines every `$ref`, turns `X | None` into `nullable: true`, `int | str` into
 `x-kubernetes-int-or-string`, and keeps `x-kubernetes-preserve-unknown-fields` for the one shape OpenAPI
-cannot type (a probe that is an object or `false`). The operator still validates with pydantic, so what the
+cannot type (a probe that is an object or `false`). The operator still validates with the models, so what the
 schema cannot say (cross-field rules) becomes a Degraded condition with the CLI's message.
 """
 
@@ -14,7 +14,8 @@ import copy
 from typing import Any
 
 from beamkube.operator import CRD_NAME, GROUP, KIND, PLURAL, SINGULAR, VERSION
-from beamkube.spec.model import NAME_PATTERN, AppSpec
+from beamkube.spec.model import NAME_PATTERN
+from beamkube.spec.schema import model_json_schema
 
 # Fields of beamkube.yaml that a BeamApp takes from its metadata (or its apiVersion) instead of its spec.
 METADATA_FIELDS = ("apiVersion", "name", "namespace")
@@ -25,7 +26,7 @@ APP_NAME_MAX = 40
 
 def spec_schema() -> dict[str, Any]:
     """The structural OpenAPI v3 schema of `BeamApp.spec` (beamkube.yaml without name/namespace/apiVersion)."""
-    source = AppSpec.model_json_schema(mode="validation")
+    source = model_json_schema()
     defs: dict[str, Any] = source.get("$defs", {})
     root = {k: v for k, v in source.items() if k not in _DROPPED_KEYS}
     root["properties"] = {k: v for k, v in root["properties"].items() if k not in METADATA_FIELDS}
@@ -75,7 +76,8 @@ def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _union(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    branches = [_resolve(b, defs) for b in node["anyOf"]]
+    # Mappings before constants (`a mapping (...) or `false``), whatever order the generator chose.
+    branches = sorted((_resolve(b, defs) for b in node["anyOf"]), key=lambda b: "const" in b or "enum" in b)
     nullable = any(b.get("type") == "null" for b in branches)
     rest = [b for b in branches if b.get("type") != "null"]
     outer = {k: v for k, v in node.items() if k != "anyOf"}
@@ -91,7 +93,7 @@ def _union(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out.get("default"), bool):
             del out["default"]
     else:
-        # e.g. a probe: an object or `false`. OpenAPI cannot type this; pydantic checks it in the operator.
+        # e.g. a probe: an object or `false`. OpenAPI cannot type this; the models check it in the operator.
         out = _structural(outer, defs)
         out["x-kubernetes-preserve-unknown-fields"] = True
         if "description" not in out:
@@ -107,6 +109,8 @@ def _union(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 def _shape(branch: dict[str, Any]) -> str:
     if "const" in branch:
         return f"`{str(branch['const']).lower()}`"
+    if "enum" in branch:
+        return " or ".join(f"`{str(value).lower()}`" for value in branch["enum"])
     if branch.get("type") == "object":
         fields = ", ".join(sorted(branch.get("properties", {})))
         return f"a mapping ({fields})"
@@ -173,8 +177,7 @@ def beamapp_schema() -> dict[str, Any]:
         "x-kubernetes-validations": [
             {
                 # Rendered names like `<app>-headless` and StatefulSet pod names must stay within 63.
-                "rule": f"self.metadata.name.size() <= {APP_NAME_MAX} && "
-                f"self.metadata.name.matches('{NAME_PATTERN}')",
+                "rule": f"self.metadata.name.size() <= {APP_NAME_MAX} && self.metadata.name.matches('{NAME_PATTERN}')",
                 "message": f"metadata.name must be a DNS label of at most {APP_NAME_MAX} characters "
                 f"matching {NAME_PATTERN}",
             }

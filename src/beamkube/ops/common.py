@@ -23,7 +23,7 @@ __all__ = ["Plan", "connect", "load_plan", "load_spec_with", "plan_for"]
 
 
 def load_spec_with(spec_path: Path, *, namespace: str | None = None, image: str | None = None) -> AppSpec:
-    from beamkube.spec import load_spec
+    from beamkube.spec import load_spec, parse_spec
 
     spec = load_spec(spec_path)
     updates: dict[str, Any] = {}
@@ -36,8 +36,10 @@ def load_spec_with(spec_path: Path, *, namespace: str | None = None, image: str 
             raise UsageError(f"--image {image!r} must be an image reference without spaces")
         updates["image"] = image
     if updates:
-        # Re-validate rather than model_copy: cross-field rules must still hold for the overridden spec.
-        spec = AppSpec.model_validate({**spec.model_dump(mode="python", by_alias=True, exclude_unset=True), **updates})
+        # Re-validate rather than model_copy: cross-field rules must still hold for the overridden spec (a
+        # broken one is a one-line SpecError naming the options, not a traceback).
+        options = " ".join(f"--{key} {value}" for key, value in updates.items())
+        spec = parse_spec({**spec.model_dump(), **updates}, f"{spec_path} with {options}")
     return spec
 
 

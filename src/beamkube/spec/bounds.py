@@ -49,9 +49,7 @@ def check_bounds(spec: AppSpec) -> None:
                 raise FieldError(("jobs", index, "schedule"), f"'{job.schedule}' is not a cron schedule: {problem}")
     env_bytes = sum(len(k.encode()) + len(v.encode()) for k, v in spec.env.items())
     if env_bytes > MAX_CONFIG_BYTES:
-        raise FieldError(
-            ("env",), f"holds {env_bytes:,} bytes; a ConfigMap holds at most {MAX_CONFIG_BYTES:,} (1 MiB)"
-        )
+        raise FieldError(("env",), f"holds {env_bytes:,} bytes; a ConfigMap holds at most {MAX_CONFIG_BYTES:,} (1 MiB)")
     vm_args_bytes = sum(len(line.encode()) + 1 for line in spec.release.vmArgs)
     if vm_args_bytes > MAX_CONFIG_BYTES // 2:
         raise FieldError(

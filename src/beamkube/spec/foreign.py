@@ -39,7 +39,7 @@ def recognise_foreign(data: dict[str, Any]) -> str | None:
     # Only keys that are not also spec fields count (a spec has imagePullSecrets, serviceAccount, volumes too).
     from beamkube.spec.model import AppSpec
 
-    if helm_image or len((HELM_KEYS - set(AppSpec.model_fields)) & set(data)) >= 2:
+    if helm_image or len((HELM_KEYS - set(AppSpec.__struct_fields__)) & set(data)) >= 2:
         return (
             "looks like a Helm chart's values.yaml, not a beamkube spec; "
             "a spec needs name and image (a reference like ghcr.io/acme/app:1.2.3), see beamkube init"

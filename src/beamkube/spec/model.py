@@ -1,98 +1,66 @@
 """The `beamkube.yaml` application spec: typed models with the talks' defaults.
 
 Role: data only (no I/O). Every field is documented, because `beamkube schema` and the CRD are generated
-from these models and editors show the descriptions. Cross-field rules live in `validators` at the end of
-`AppSpec`, each raising a message that names what is allowed.
-"""
+from these models and editors show the descriptions. The models are `msgspec.Struct` classes (spec/base.py
+says why); a field's constraints and description sit in its `Annotated[..., Meta(...)]`, and each model's
+rules in its `__post_init__`, raising `FieldError` with a message that names what is allowed. `AppSpec`'s
+cross-field rules come last.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: msgspec would evaluate every annotation string on first use;
+real annotations cost nothing more (the classes are ordered so that each one exists before it is used).
+"""
 
 import re
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from msgspec import Meta, field
 
-API_VERSION = "beamkube.io/v1alpha1"
+from beamkube.spec.base import (
+    ABSOLUTE_PATH,
+    API_VERSION,
+    CPU_PATTERN,
+    CRON_PATTERN,
+    CRONJOB_NAME_MAX,
+    ENV_NAME_PATTERN,
+    HOST_PATTERN,
+    INT32_MAX,
+    INT64_MAX,
+    JOB_DIGEST_LEN,
+    LABEL_KEY_PATTERN,
+    LABEL_VALUE_PATTERN,
+    MEMORY_PATTERN,
+    NAME_PATTERN,
+    NO_SPACES,
+    OWN_LABELS,
+    PERCENT_OR_INT,
+    QUANTITY_PATTERN,
+    RELEASE_NAME_PATTERN,
+    RESERVED_ENV,
+    RESERVED_ENV_PREFIX,
+    SECRET_KEY_PATTERN,
+    Cpu,
+    FieldError,
+    Memory,
+    Name,
+    Port,
+    Strict,
+    _not_reserved,
+    check_env_names,
+    check_int_or_percent,
+    check_labels,
+    check_own_labels,
+    text,
+)
 
-# DNS-1035 label, short enough that "<name>-headless" and StatefulSet pod names stay within 63 characters.
-NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
-RELEASE_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-QUANTITY_PATTERN = r"^([0-9]+(\.[0-9]+)?)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$"
-CPU_PATTERN = r"^([0-9]+(\.[0-9]+)?|[0-9]+m)$"
-MEMORY_PATTERN = r"^[0-9]+(\.[0-9]+)?(k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"
-PERCENT_OR_INT = r"^([0-9]+%?)$"
-ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$"
-# Kubernetes label syntax: an optional DNS-subdomain prefix and a name of at most 63 characters.
-LABEL_KEY_PATTERN = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"  # noqa: E501
-LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
-# Environment variables the renderer sets itself: a user value would be a duplicate entry (server-side apply
-# rejects it) or silently lose to beamkube's.
-RESERVED_ENV = frozenset(
-    {
-        "POD_NAME", "POD_NAMESPACE", "POD_IP", "HOME", "DNS_CLUSTER_QUERY", "VMARGS_PATH", "REPLACE_OS_VARS",
-        "RELEASE_NODE", "RELEASE_COOKIE", "RELEASE_DISTRIBUTION", "RELEASE_TMP", "RELEASE_VM_ARGS",
-        "RELEASE_CONFIG_DIR", "RELEASE_MUTABLE_DIR", "RELX_OUT_FILE_PATH",
-        "ERL_CRASH_DUMP", "ERL_CRASH_DUMP_SECONDS", "ERL_MAX_PORTS",
-    }
-)  # fmt: skip
-RESERVED_ENV_PREFIX = "BEAMKUBE_"
-# Labels the renderer sets itself; a user value would be overwritten (version: from the image tag, if any).
-OWN_LABELS = frozenset(f"app.kubernetes.io/{k}" for k in ("name", "instance", "managed-by", "part-of", "component"))
-# Kubernetes appends 11 characters to a CronJob's name for its Jobs, so a CronJob name has at most 52.
-CRONJOB_NAME_MAX = 52
-JOB_DIGEST_LEN = 8
-INT32_MAX = 2**31 - 1  # Kubernetes int32 fields (and user/group IDs: IsValidUserID, IsValidGroupID)
-INT64_MAX = 2**63 - 1
+__all__ = [
+    "API_VERSION", "CPU_PATTERN", "CRONJOB_NAME_MAX", "CRON_PATTERN", "ENV_NAME_PATTERN", "INT32_MAX", "INT64_MAX",
+    "JOB_DIGEST_LEN", "LABEL_KEY_PATTERN", "LABEL_VALUE_PATTERN", "MEMORY_PATTERN", "NAME_PATTERN", "OWN_LABELS",
+    "PERCENT_OR_INT", "QUANTITY_PATTERN", "RELEASE_NAME_PATTERN", "RESERVED_ENV", "RESERVED_ENV_PREFIX",
+    "AppSpec", "Cpu", "FieldError", "Memory", "Port", "Strict", "_not_reserved", "check_env_names", "check_labels",
+]  # fmt: skip
 
-
-def _not_reserved(name: str, loc: tuple[str | int, ...]) -> None:
-    if name in RESERVED_ENV or name.startswith(RESERVED_ENV_PREFIX):
-        reserved = ", ".join(sorted(RESERVED_ENV))
-        raise FieldError(loc, f"{name!r} is set by beamkube; choose another name (reserved: BEAMKUBE_*, {reserved})")
-
-
-def check_env_names(value: dict[str, str]) -> dict[str, str]:
-    """Plain env of the app or of a process: variable names only, none that beamkube owns."""
-    for key in value:
-        if not re.fullmatch(ENV_NAME_PATTERN, key):
-            raise FieldError((key,), f"{key!r} is not a variable name (letters, digits, '_'; no leading digit)")
-        _not_reserved(key, (key,))
-    return value
-
-
-class FieldError(ValueError):
-    """A cross-field rule's failure that names the field to blame (relative to the model that raises it), so
-    the loader can report its path and line instead of the model's."""
-
-    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.loc = loc
-
-
-def check_labels(value: dict[str, str], what: str, *, values: bool = True) -> dict[str, str]:
-    """Kubernetes label (or annotation key) syntax, with the rule in the message."""
-    for key, item in value.items():
-        if not re.fullmatch(LABEL_KEY_PATTERN, key) or len(key) > 317:
-            raise FieldError((key,), f"{key!r} is not a Kubernetes {what} key ([prefix/]name, name ≤ 63 chars)")
-        if values and not re.fullmatch(LABEL_VALUE_PATTERN, item):
-            raise FieldError(
-                (key,),
-                f"{item!r} is not a Kubernetes label value (≤ 63 of A-Z a-z 0-9 - _ . , alphanumeric at both ends)",
-            )
-    return value
-
-
-Cpu = Annotated[str, Field(pattern=CPU_PATTERN, description="CPU quantity, e.g. `500m` or `2`.")]
-Memory = Annotated[str, Field(pattern=MEMORY_PATTERN, description="Memory quantity, e.g. `512Mi`.")]
-Port = Annotated[int, Field(ge=1, le=65535)]
-
-
-class Strict(BaseModel):
-    """Base for every spec model: unknown fields are errors (typos must not be silently ignored)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+PERCENT_MESSAGE = "must be an integer from 0 to " + str(INT32_MAX) + " or a percentage from 0% to 100%"
 
 
 class Flavour(str, Enum):
@@ -124,83 +92,90 @@ class Discovery(str, Enum):
 class Release(Strict):
     """The BEAM release inside the image."""
 
-    flavour: Flavour = Field(Flavour.MIX, description="`mix` (mix release), `relx` (rebar3) or `distillery`.")
-    name: str | None = Field(
-        None,
-        pattern=RELEASE_NAME_PATTERN,
-        description="Release name (the `bin/<name>` script and the node name's first part). "
-        "Defaults to the app name with `-` replaced by `_`.",
-    )
-    root: str = Field("/app", pattern=r"^/[^\s]*$", description="Where the release is unpacked in the image.")
-    command: list[str] | None = Field(
-        None,
-        min_length=1,
-        description="Container command. Defaults to `bin/<name> start` (mix) or `bin/<name> foreground`.",
-    )
-    vmArgs: list[str] = Field(
-        default_factory=list,
-        description="Extra vm.args lines appended to the generated vm.args (e.g. `+K true`).",
-    )
+    flavour: Annotated[Flavour, Meta(description="`mix` (mix release), `relx` (rebar3) or `distillery`.")] = Flavour.MIX
+    name: Annotated[
+        Annotated[str, text(RELEASE_NAME_PATTERN)] | None,
+        Meta(
+            description="Release name (the `bin/<name>` script and the node name's first part). "
+            "Defaults to the app name with `-` replaced by `_`."
+        ),
+    ] = None
+    root: Annotated[str, text(r"^/[^\s]*$", "Where the release is unpacked in the image.")] = "/app"
+    command: Annotated[
+        Annotated[list[str], Meta(min_length=1)] | None,
+        Meta(description="Container command. Defaults to `bin/<name> start` (mix) or `bin/<name> foreground`."),
+    ] = None
+    vmArgs: Annotated[
+        list[str], Meta(description="Extra vm.args lines appended to the generated vm.args (e.g. `+K true`).")
+    ] = field(default_factory=list)
 
 
 class Tls(Strict):
     """TLS Erlang distribution (`-proto_dist inet_tls`)."""
 
-    secretName: str = Field(..., pattern=NAME_PATTERN, description="Secret with `tls.crt`, `tls.key`, `ca.crt`.")
-    verify: bool = Field(True, description="Verify the peer certificate against `ca.crt`.")
+    secretName: Annotated[str, text(NAME_PATTERN, "Secret with `tls.crt`, `tls.key`, `ca.crt`.")]
+    verify: Annotated[bool, Meta(description="Verify the peer certificate against `ca.crt`.")] = True
 
 
 class Cluster(Strict):
     """BEAM distribution: how nodes are named, find each other and are protected."""
 
-    discovery: Discovery | None = Field(
-        None,
-        description="`dns` (A/AAAA of the headless Service), `dnssrv` (SRV of a StatefulSet's headless Service), "
-        "`kubernetes` (API, for libcluster), `static` (kernel sync_nodes_optional from StatefulSet ordinals), "
-        "`none`. Default: `dns` for stateless, `dnssrv` for stable.",
+    discovery: Annotated[
+        Discovery | None,
+        Meta(
+            description="`dns` (A/AAAA of the headless Service), `dnssrv` (SRV of a StatefulSet's headless "
+            "Service), `kubernetes` (API, for libcluster), `static` (kernel sync_nodes_optional from StatefulSet "
+            "ordinals), `none`. Default: `dns` for stateless, `dnssrv` for stable."
+        ),
+    ] = None
+    distPort: Annotated[Port, Meta(description="The pinned distribution port (inet_dist_listen_min = max).")] = 9000
+    epmdPort: Annotated[Port, Meta(description="The epmd port declared on the headless Service.")] = 4369
+    cookieSecret: Annotated[
+        Name | None,
+        Meta(
+            description="Name of the Secret holding the Erlang cookie (key `cookie`). Default "
+            "`<name>-erlang-cookie`, created once with random bytes by `beamkube deploy` or the operator; never "
+            "rendered as a value."
+        ),
+    ] = None
+    cookieKey: Annotated[str, text(SECRET_KEY_PATTERN, "Key inside the cookie Secret.")] = "cookie"
+    pollIntervalMs: Annotated[int, Meta(ge=500, le=600_000, description="Discovery polling interval.")] = 5000
+    syncNodesTimeoutMs: Annotated[
+        int,
+        Meta(
+            ge=0,
+            le=60_000,
+            description="For `static`: how long a booting node waits for its listed peers (kernel "
+            "sync_nodes_timeout) before its applications start. Every boot waits this long while fewer than "
+            "maxReplicas pods run, so keep it short; the discovery loop connects late peers anyway.",
+        ),
+    ] = 3000
+    netTicktime: Annotated[
+        int,
+        Meta(
+            ge=2,
+            le=600,
+            description="kernel net_ticktime in seconds. OTP's 60 s keeps a vanished pod's connection for about "
+            "a minute, blocking its replacement from rejoining; 10 s heals in seconds.",
+        ),
+    ] = 10
+    ipFamily: Annotated[Literal["ipv4", "ipv6"], Meta(description="`ipv6` uses `-proto_dist inet6_tcp` and AAAA.")] = (
+        "ipv4"
     )
-    distPort: Port = Field(9000, description="The pinned distribution port (inet_dist_listen_min = max).")
-    epmdPort: Port = Field(4369, description="The epmd port declared on the headless Service.")
-    cookieSecret: str | None = Field(
-        None,
-        pattern=NAME_PATTERN,
-        description="Name of the Secret holding the Erlang cookie (key `cookie`). Default `<name>-erlang-cookie`, "
-        "created once with random bytes by `beamkube deploy` or the operator; never rendered as a value.",
-    )
-    cookieKey: str = Field("cookie", pattern=r"^[-._a-zA-Z0-9]+$", description="Key inside the cookie Secret.")
-    pollIntervalMs: int = Field(5000, ge=500, le=600_000, description="Discovery polling interval.")
-    syncNodesTimeoutMs: int = Field(
-        3000,
-        ge=0,
-        le=60_000,
-        description="For `static`: how long a booting node waits for its listed peers (kernel sync_nodes_timeout) "
-        "before its applications start. Every boot waits this long while fewer than maxReplicas pods run, so keep "
-        "it short; the discovery loop connects late peers anyway.",
-    )
-    netTicktime: int = Field(
-        10,
-        ge=2,
-        le=600,
-        description="kernel net_ticktime in seconds. OTP's 60 s keeps a vanished pod's connection for about a "
-        "minute, blocking its replacement from rejoining; 10 s heals in seconds.",
-    )
-    ipFamily: Literal["ipv4", "ipv6"] = Field("ipv4", description="`ipv6` uses `-proto_dist inet6_tcp` and AAAA.")
-    tls: Tls | None = Field(None, description="TLS distribution; certificates from a Secret.")
-    maxReplicas: int | None = Field(
-        None,
-        ge=1,
-        le=1000,
-        description="For `static`: how many ordinals to list. Default: the autoscaler maximum or `replicas`.",
-    )
+    tls: Annotated[Tls | None, Meta(description="TLS distribution; certificates from a Secret.")] = None
+    maxReplicas: Annotated[
+        Annotated[int, Meta(ge=1, le=1000)] | None,
+        Meta(description="For `static`: how many ordinals to list. Default: the autoscaler maximum or `replicas`."),
+    ] = None
 
 
 class HttpProbe(Strict):
-    path: str = Field(..., pattern=r"^/", description="HTTP path.")
-    port: Port | None = Field(None, description="Default: the web port.")
+    path: Annotated[str, text(ABSOLUTE_PATH, "HTTP path.")]
+    port: Annotated[Port | None, Meta(description="Default: the web port.")] = None
 
 
 class TcpProbe(Strict):
-    port: Port | Literal["web", "dist"] = Field("web", description="A port number, `web` or `dist`.")
+    port: Annotated[Port | Literal["web", "dist"], Meta(description="A port number, `web` or `dist`.")] = "web"
 
 
 class Probe(Strict):
@@ -208,18 +183,18 @@ class Probe(Strict):
 
     http: HttpProbe | None = None
     tcp: TcpProbe | None = None
-    exec: list[str] | None = Field(None, min_length=1, description="Command run in the container.")
-    periodSeconds: int = Field(10, ge=1, le=3600)
-    timeoutSeconds: int = Field(2, ge=1, le=600)
-    failureThreshold: int = Field(3, ge=1, le=1000)
-    initialDelaySeconds: int = Field(0, ge=0, le=3600)
+    exec: Annotated[
+        Annotated[list[str], Meta(min_length=1)] | None, Meta(description="Command run in the container.")
+    ] = None
+    periodSeconds: Annotated[int, Meta(ge=1, le=3600)] = 10
+    timeoutSeconds: Annotated[int, Meta(ge=1, le=600)] = 2
+    failureThreshold: Annotated[int, Meta(ge=1, le=1000)] = 3
+    initialDelaySeconds: Annotated[int, Meta(ge=0, le=3600)] = 0
 
-    @model_validator(mode="after")
-    def _exactly_one_handler(self) -> Probe:
+    def __post_init__(self) -> None:
         count = sum(h is not None for h in (self.http, self.tcp, self.exec))
         if count != 1:
             raise ValueError("a probe needs exactly one of http, tcp, exec")
-        return self
 
 
 class Probes(Strict):
@@ -236,21 +211,6 @@ class ResourceAmounts(Strict):
     memory: Memory | None = None
 
 
-class Resources(Strict):
-    """Container requests and limits; they decide the QoS class (first talk)."""
-
-    requests: ResourceAmounts = Field(
-        default_factory=lambda: ResourceAmounts(cpu="1", memory="512Mi"),
-        description="Default 1 CPU / 512Mi (with equal limits: Guaranteed QoS with CPU affinity).",
-    )
-    limits: ResourceAmounts = Field(default_factory=lambda: ResourceAmounts(cpu="1", memory="512Mi"))
-
-    @model_validator(mode="after")
-    def _requests_within_limits(self) -> Resources:
-        _within_limits(self.requests, self.limits, ("requests",), "limits")
-        return self
-
-
 def _within_limits(requests: ResourceAmounts, limits: ResourceAmounts, where: tuple[str, ...], limit_name: str) -> None:
     """The API server rejects a request above its limit; say so before apply does."""
     from beamkube.quantity import parse_quantity
@@ -264,51 +224,63 @@ def _within_limits(requests: ResourceAmounts, limits: ResourceAmounts, where: tu
             )
 
 
+def _one_cpu() -> ResourceAmounts:
+    return ResourceAmounts(cpu="1", memory="512Mi")
+
+
+class Resources(Strict):
+    """Container requests and limits; they decide the QoS class (first talk)."""
+
+    requests: Annotated[
+        ResourceAmounts,
+        Meta(description="Default 1 CPU / 512Mi (with equal limits: Guaranteed QoS with CPU affinity)."),
+    ] = field(default_factory=_one_cpu)
+    limits: ResourceAmounts = field(default_factory=_one_cpu)
+
+    def __post_init__(self) -> None:
+        _within_limits(self.requests, self.limits, ("requests",), "limits")
+
+
 class LimitRangeSpec(Strict):
     """An optional LimitRange for the namespace (defaults for containers that set nothing)."""
 
-    defaultRequest: ResourceAmounts = Field(default_factory=lambda: ResourceAmounts(cpu="250m", memory="256Mi"))
-    default: ResourceAmounts = Field(default_factory=lambda: ResourceAmounts(cpu="500m", memory="256Mi"))
+    defaultRequest: ResourceAmounts = field(default_factory=lambda: ResourceAmounts(cpu="250m", memory="256Mi"))
+    default: ResourceAmounts = field(default_factory=lambda: ResourceAmounts(cpu="500m", memory="256Mi"))
 
-    @model_validator(mode="after")
-    def _requests_within_limits(self) -> LimitRangeSpec:
+    def __post_init__(self) -> None:
         _within_limits(self.defaultRequest, self.default, ("defaultRequest",), "default")
-        return self
 
 
 class Rollout(Strict):
     """Rollout strategy (first talk: RollingUpdate with maxUnavailable 0 / maxSurge 50%, or Recreate)."""
 
     strategy: Literal["RollingUpdate", "Recreate"] = "RollingUpdate"
-    maxUnavailable: int | str = Field(0, description="Deployment only; an integer or a percentage.")
-    maxSurge: int | str = Field("50%", description="Deployment only; an integer or a percentage.")
-    partition: int = Field(
-        0, ge=0, le=INT32_MAX, description="StatefulSet only: pods with a lower ordinal are not updated."
-    )
-    podManagementPolicy: Literal["Parallel", "OrderedReady"] = Field(
-        "Parallel",
-        description="StatefulSet only. Parallel starts all pods at once; with publishNotReadyAddresses they "
-        "still find each other (RabbitMQ's operator does the same).",
-    )
-    progressDeadlineSeconds: int = Field(600, ge=10, le=86400)
-    revisionHistoryLimit: int = Field(10, ge=0, le=100)
-    mixedVersions: Literal["allow", "isolate"] = Field(
-        "allow",
-        description="During a rolling update: `allow` lets old and new pods join one cluster; `isolate` puts "
-        "the image version in the node basename (`<release>-<version>@host`), so discovery only connects pods "
-        "of the same version (Fly.io's approach). `:global`/pg/Horde/Mnesia state then does not span versions.",
-    )
+    maxUnavailable: Annotated[int | str, Meta(description="Deployment only; an integer or a percentage.")] = 0
+    maxSurge: Annotated[int | str, Meta(description="Deployment only; an integer or a percentage.")] = "50%"
+    partition: Annotated[
+        int, Meta(ge=0, le=INT32_MAX, description="StatefulSet only: pods with a lower ordinal are not updated.")
+    ] = 0
+    podManagementPolicy: Annotated[
+        Literal["Parallel", "OrderedReady"],
+        Meta(
+            description="StatefulSet only. Parallel starts all pods at once; with publishNotReadyAddresses they "
+            "still find each other (RabbitMQ's operator does the same)."
+        ),
+    ] = "Parallel"
+    progressDeadlineSeconds: Annotated[int, Meta(ge=10, le=86400)] = 600
+    revisionHistoryLimit: Annotated[int, Meta(ge=0, le=100)] = 10
+    mixedVersions: Annotated[
+        Literal["allow", "isolate"],
+        Meta(
+            description="During a rolling update: `allow` lets old and new pods join one cluster; `isolate` puts "
+            "the image version in the node basename (`<release>-<version>@host`), so discovery only connects pods "
+            "of the same version (Fly.io's approach). `:global`/pg/Horde/Mnesia state then does not span versions."
+        ),
+    ] = "allow"
 
-    @field_validator("maxUnavailable", "maxSurge")
-    @classmethod
-    def _int_or_percent(cls, value: int | str) -> int | str:
-        if isinstance(value, int):
-            if not 0 <= value <= INT32_MAX:
-                raise ValueError(f"must be an integer from 0 to {INT32_MAX} or a percentage from 0% to 100%")
-            return value
-        if not re.fullmatch(r"(100|[1-9]?[0-9])%", value):
-            raise ValueError(f"must be an integer from 0 to {INT32_MAX} or a percentage from 0% to 100%")
-        return value
+    def __post_init__(self) -> None:
+        check_int_or_percent(self.maxUnavailable, ("maxUnavailable",), PERCENT_MESSAGE)
+        check_int_or_percent(self.maxSurge, ("maxSurge",), PERCENT_MESSAGE)
 
 
 Topology = Literal["hostname", "zone", "region"]
@@ -319,55 +291,15 @@ class AntiAffinity(Strict):
 
     mode: Literal["preferred", "required", "off"] = "preferred"
     topology: Topology = "hostname"
-    weight: int = Field(100, ge=1, le=100, description="For `preferred`.")
+    weight: Annotated[int, Meta(ge=1, le=100, description="For `preferred`.")] = 100
 
 
 class Spread(Strict):
     """A topologySpreadConstraint over zones (or hosts)."""
 
     topology: Topology = "zone"
-    maxSkew: int = Field(1, ge=1, le=INT32_MAX)
+    maxSkew: Annotated[int, Meta(ge=1, le=INT32_MAX)] = 1
     whenUnsatisfiable: Literal["ScheduleAnyway", "DoNotSchedule"] = "ScheduleAnyway"
-
-
-class Placement(Strict):
-    antiAffinity: AntiAffinity = Field(default_factory=AntiAffinity)
-    spread: list[Spread] = Field(default_factory=lambda: [Spread()])
-    nodeSelector: dict[str, str] = Field(default_factory=dict)
-    tolerations: list[Toleration] = Field(
-        default_factory=list, description="Tolerations for tainted node pools (e.g. a dedicated `beam` pool)."
-    )
-    nodeAffinity: NodeAffinity | None = Field(None, description="Node affinity beside nodeSelector.")
-
-    @field_validator("nodeSelector")
-    @classmethod
-    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
-        return check_labels(value, "node label")
-
-
-class Ingress(Strict):
-    host: str = Field(..., pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", description="Public host name.")
-    path: str = Field("/", pattern=r"^/")
-    className: str | None = Field(None, description="IngressClass name.")
-    tlsSecret: str | None = Field(None, pattern=NAME_PATTERN, description="Secret with the TLS certificate.")
-    pathType: Literal["Prefix", "Exact", "ImplementationSpecific"] = Field("Prefix", description="For every path.")
-    extraHosts: list[IngressHost] = Field(
-        default_factory=list, description="More hosts (each with its paths) routed to the web Service."
-    )
-    certManager: CertManager | None = Field(
-        None,
-        description="Let cert-manager issue the certificate (ingress-shim annotation) into `tlsSecret` "
-        "(default `<name>-tls`), for every host.",
-    )
-
-
-class Web(Strict):
-    """The HTTP port and how it is exposed."""
-
-    port: Port = Field(4000, description="Container port the app listens on (Phoenix: 4000).")
-    servicePort: Port = Field(80, description="Port of the web Service.")
-    serviceType: Literal["ClusterIP", "LoadBalancer", "NodePort"] = "ClusterIP"
-    ingress: Ingress | None = None
 
 
 AccessMode = Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"]
@@ -381,80 +313,87 @@ class Storage(Strict):
     """A PersistentVolumeClaim per pod through volumeClaimTemplates (needs `identity: stable`)."""
 
     size: Memory = "1Gi"
-    mountPath: str = Field("/data", pattern=r"^/")
+    mountPath: Annotated[str, text(ABSOLUTE_PATH)] = "/data"
     storageClassName: str | None = None
-    accessModes: list[AccessMode] = Field(default_factory=_read_write_once)
-    retainOnDelete: bool = Field(True, description="StatefulSet PVC retention policy when the app is deleted.")
+    accessModes: list[AccessMode] = field(default_factory=_read_write_once)
+    retainOnDelete: Annotated[bool, Meta(description="StatefulSet PVC retention policy when the app is deleted.")] = (
+        True
+    )
 
 
 class SecretEnv(Strict):
-    name: str = Field(..., pattern=ENV_NAME_PATTERN, description="Environment variable name.")
-    secret: str = Field(..., pattern=NAME_PATTERN, description="Existing Secret name.")
-    key: str = Field(..., pattern=r"^[-._a-zA-Z0-9]+$")
+    name: Annotated[str, text(ENV_NAME_PATTERN, "Environment variable name.")]
+    secret: Annotated[str, text(NAME_PATTERN, "Existing Secret name.")]
+    key: Annotated[str, text(SECRET_KEY_PATTERN)]
 
 
 class Job(Strict):
     """A Job (run once per deploy, e.g. migrations) or, with `schedule`, a CronJob."""
 
-    name: str = Field(..., pattern=NAME_PATTERN, max_length=30)
-    eval: str | None = Field(None, description="Elixir/Erlang expression for `bin/<release> eval`.")
-    command: list[str] | None = Field(None, min_length=1, description="Full command instead of `eval`.")
-    schedule: str | None = Field(None, pattern=CRON_PATTERN, description="Cron schedule → a CronJob.")
-    backoffLimit: int = Field(3, ge=0, le=100)
-    activeDeadlineSeconds: int = Field(600, ge=1, le=INT64_MAX)
+    name: Annotated[str, text(NAME_PATTERN, max_length=30)]
+    eval: Annotated[str | None, Meta(description="Elixir/Erlang expression for `bin/<release> eval`.")] = None
+    command: Annotated[
+        Annotated[list[str], Meta(min_length=1)] | None, Meta(description="Full command instead of `eval`.")
+    ] = None
+    schedule: Annotated[Annotated[str, text(CRON_PATTERN)] | None, Meta(description="Cron schedule → a CronJob.")] = (
+        None
+    )
+    backoffLimit: Annotated[int, Meta(ge=0, le=100)] = 3
+    activeDeadlineSeconds: Annotated[int, Meta(ge=1, le=INT64_MAX)] = 600
     concurrencyPolicy: Literal["Forbid", "Allow", "Replace"] = "Forbid"
-    resources: Resources | None = Field(None, description="The Job container's resources. Default: the app's.")
-    env: dict[str, str] = Field(default_factory=dict, description="Extra plain variables for this Job only.")
-    secretEnv: list[SecretEnv] = Field(default_factory=list, description="Extra variables from Secrets.")
+    resources: Annotated[Resources | None, Meta(description="The Job container's resources. Default: the app's.")] = (
+        None
+    )
+    env: Annotated[dict[str, str], Meta(description="Extra plain variables for this Job only.")] = field(
+        default_factory=dict
+    )
+    secretEnv: Annotated[list[SecretEnv], Meta(description="Extra variables from Secrets.")] = field(
+        default_factory=list
+    )
 
-    @model_validator(mode="after")
-    def _one_command(self) -> Job:
+    def __post_init__(self) -> None:
         if (self.eval is None) == (self.command is None):
             raise ValueError("a job needs exactly one of eval, command")
-        return self
+
+
+Quantity = Annotated[str, text(QUANTITY_PATTERN)]
 
 
 class PodsMetric(Strict):
-    name: str = Field(..., description="Custom pod metric name, e.g. `packets-per-second`.")
-    averageValue: str = Field(..., pattern=QUANTITY_PATTERN)
+    name: Annotated[str, Meta(description="Custom pod metric name, e.g. `packets-per-second`.")]
+    averageValue: Quantity
 
 
 class ExternalMetric(Strict):
-    name: str = Field(..., description="External metric name, e.g. a Kafka consumer-group lag.")
-    selector: dict[str, str] = Field(default_factory=dict, description="matchLabels for the metric.")
+    name: Annotated[str, Meta(description="External metric name, e.g. a Kafka consumer-group lag.")]
+    selector: Annotated[dict[str, str], Meta(description="matchLabels for the metric.")] = field(default_factory=dict)
+    averageValue: Quantity | None = None
+    value: Quantity | None = None
 
-    @field_validator("selector")
-    @classmethod
-    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
-        return check_labels(value, "selector label")
-
-    averageValue: str | None = Field(None, pattern=QUANTITY_PATTERN)
-    value: str | None = Field(None, pattern=QUANTITY_PATTERN)
-
-    @model_validator(mode="after")
-    def _one_target(self) -> ExternalMetric:
+    def __post_init__(self) -> None:
+        check_labels(self.selector, "selector label", ("selector",))
         if (self.averageValue is None) == (self.value is None):
             raise ValueError("an external metric needs exactly one of averageValue, value")
-        return self
 
 
 class Autoscaling(Strict):
     """HorizontalPodAutoscaler (autoscaling/v2)."""
 
-    min: int = Field(2, ge=1, le=1000)
-    max: int = Field(10, ge=1, le=1000)
-    cpu: int | None = Field(None, ge=1, le=1000, description="Target average CPU utilisation in percent.")
-    pods: list[PodsMetric] = Field(default_factory=list)
-    external: list[ExternalMetric] = Field(default_factory=list)
-    scaleDownStabilizationSeconds: int = Field(300, ge=0, le=3600)
+    min: Annotated[int, Meta(ge=1, le=1000)] = 2
+    max: Annotated[int, Meta(ge=1, le=1000)] = 10
+    cpu: Annotated[
+        Annotated[int, Meta(ge=1, le=1000)] | None,
+        Meta(description="Target average CPU utilisation in percent."),
+    ] = None
+    pods: list[PodsMetric] = field(default_factory=list)
+    external: list[ExternalMetric] = field(default_factory=list)
+    scaleDownStabilizationSeconds: Annotated[int, Meta(ge=0, le=3600)] = 300
 
-    @model_validator(mode="after")
-    def _sane(self) -> Autoscaling:
+    def __post_init__(self) -> None:
         if self.min > self.max:
             raise FieldError(("min",), f"{self.min} is above max ({self.max}); min must not exceed max")
         if self.cpu is None and not self.pods and not self.external:
             raise ValueError("needs at least one of cpu, pods, external")
-        return self
 
 
 class Vpa(Strict):
@@ -469,77 +408,73 @@ class Disruption(Strict):
     minAvailable: int | str | None = None
     maxUnavailable: int | str | None = None
 
-    @model_validator(mode="after")
-    def _one(self) -> Disruption:
+    def __post_init__(self) -> None:
         if self.minAvailable is not None and self.maxUnavailable is not None:
             raise ValueError("set only one of minAvailable, maxUnavailable")
-        for key in ("minAvailable", "maxUnavailable"):
-            value = getattr(self, key)
-            bad_int = isinstance(value, int) and not 0 <= value <= INT32_MAX
-            if bad_int or (isinstance(value, str) and not re.fullmatch(r"(100|[1-9]?[0-9])%", value)):
-                raise FieldError((key,), f"{value!r} must be an integer from 0 to {INT32_MAX} or a percentage to 100%")
-        return self
+        message = "{value!r} must be an integer from 0 to " + str(INT32_MAX) + " or a percentage to 100%"
+        check_int_or_percent(self.minAvailable, ("minAvailable",), message)
+        check_int_or_percent(self.maxUnavailable, ("maxUnavailable",), message)
 
 
 class Priority(Strict):
     """Reference an existing PriorityClass (`className`) or create one (`value`)."""
 
-    className: str | None = Field(None, pattern=NAME_PATTERN)
-    value: int | None = Field(None, ge=-2147483648, le=1000000000)
+    className: Name | None = None
+    value: Annotated[int, Meta(ge=-2147483648, le=1000000000)] | None = None
     description: str = "Priority of a beamkube app."
 
-    @model_validator(mode="after")
-    def _one(self) -> Priority:
+    def __post_init__(self) -> None:
         if self.className is None and self.value is None:
             raise ValueError("set className (existing PriorityClass) or value (create one)")
-        return self
 
 
 class Metrics(Strict):
     """Prometheus scraping of the BEAM's metrics endpoint (PromEx, prometheus.erl, ...)."""
 
     port: Port = 9568
-    path: str = Field("/metrics", pattern=r"^/")
+    path: Annotated[str, text(ABSOLUTE_PATH)] = "/metrics"
 
 
 class Security(Strict):
     """Pod security. Defaults meet the Pod Security `restricted` profile."""
 
-    runAsUser: int = Field(65534, ge=1, le=INT32_MAX, description="Non-root numeric user (nobody).")
-    runAsGroup: int = Field(65534, ge=1, le=INT32_MAX)
-    fsGroup: int = Field(65534, ge=1, le=INT32_MAX)
+    runAsUser: Annotated[int, Meta(ge=1, le=INT32_MAX, description="Non-root numeric user (nobody).")] = 65534
+    runAsGroup: Annotated[int, Meta(ge=1, le=INT32_MAX)] = 65534
+    fsGroup: Annotated[int, Meta(ge=1, le=INT32_MAX)] = 65534
     readOnlyRootFilesystem: bool = True
 
 
 class Drain(Strict):
     """A release command run as the preStop hook, before SIGTERM (RabbitMQ's operator runs `drain` there)."""
 
-    rpc: str | None = Field(
-        None,
-        min_length=1,
-        description="An expression evaluated on the running node: `bin/<release> rpc EXPR` (mix, Distillery; "
-        "Elixir) or `bin/<release> eval EXPR` (relx; Erlang), e.g. `MyApp.drain()`.",
-    )
-    command: list[str] | None = Field(None, min_length=1, description="Or any command (argv) run in the container.")
-    timeoutSeconds: int = Field(
-        30, ge=1, le=3600, description="The drain is stopped after this long; SIGTERM follows either way."
-    )
+    rpc: Annotated[
+        Annotated[str, Meta(min_length=1)] | None,
+        Meta(
+            description="An expression evaluated on the running node: `bin/<release> rpc EXPR` (mix, Distillery; "
+            "Elixir) or `bin/<release> eval EXPR` (relx; Erlang), e.g. `MyApp.drain()`."
+        ),
+    ] = None
+    command: Annotated[
+        Annotated[list[str], Meta(min_length=1)] | None,
+        Meta(description="Or any command (argv) run in the container."),
+    ] = None
+    timeoutSeconds: Annotated[
+        int, Meta(ge=1, le=3600, description="The drain is stopped after this long; SIGTERM follows either way.")
+    ] = 30
 
-    @model_validator(mode="after")
-    def _one_of(self) -> Drain:
+    def __post_init__(self) -> None:
         if (self.rpc is None) == (self.command is None):
             raise FieldError(("rpc",), "set exactly one of rpc or command")
-        return self
 
 
 class Shutdown(Strict):
     """What happens between the pod's deletion and SIGTERM."""
 
-    drain: Drain | None = Field(None, description="A drain hook run before the preStop sleep and SIGTERM.")
+    drain: Annotated[Drain | None, Meta(description="A drain hook run before the preStop sleep and SIGTERM.")] = None
 
 
 # The production-app models build on the classes above; imported here so they sit in this module's
-# namespace (the loader resolves model names and forward references from it).
+# namespace (the loader resolves model names from it) and exist before the classes below use them.
 from beamkube.spec.extras import (  # noqa: E402
     CertManager,
     Container,
@@ -554,99 +489,140 @@ from beamkube.spec.extras import (  # noqa: E402
     Volume,
 )
 
-Placement.model_rebuild()
-Ingress.model_rebuild()
-Web.model_rebuild()
+
+class Placement(Strict):
+    antiAffinity: AntiAffinity = field(default_factory=AntiAffinity)
+    spread: list[Spread] = field(default_factory=lambda: [Spread()])
+    nodeSelector: dict[str, str] = field(default_factory=dict)
+    tolerations: Annotated[
+        list[Toleration], Meta(description="Tolerations for tainted node pools (e.g. a dedicated `beam` pool).")
+    ] = field(default_factory=list)
+    nodeAffinity: Annotated[NodeAffinity | None, Meta(description="Node affinity beside nodeSelector.")] = None
+
+    def __post_init__(self) -> None:
+        check_labels(self.nodeSelector, "node label", ("nodeSelector",))
 
 
-class AppSpec(Strict):
+class Ingress(Strict):
+    host: Annotated[str, text(HOST_PATTERN, "Public host name.")]
+    path: Annotated[str, text(ABSOLUTE_PATH)] = "/"
+    className: Annotated[str | None, Meta(description="IngressClass name.")] = None
+    tlsSecret: Annotated[Name | None, Meta(description="Secret with the TLS certificate.")] = None
+    pathType: Annotated[Literal["Prefix", "Exact", "ImplementationSpecific"], Meta(description="For every path.")] = (
+        "Prefix"
+    )
+    extraHosts: Annotated[
+        list[IngressHost], Meta(description="More hosts (each with its paths) routed to the web Service.")
+    ] = field(default_factory=list)
+    certManager: Annotated[
+        CertManager | None,
+        Meta(
+            description="Let cert-manager issue the certificate (ingress-shim annotation) into `tlsSecret` "
+            "(default `<name>-tls`), for every host."
+        ),
+    ] = None
+
+
+class Web(Strict):
+    """The HTTP port and how it is exposed."""
+
+    port: Annotated[Port, Meta(description="Container port the app listens on (Phoenix: 4000).")] = 4000
+    servicePort: Annotated[Port, Meta(description="Port of the web Service.")] = 80
+    serviceType: Literal["ClusterIP", "LoadBalancer", "NodePort"] = "ClusterIP"
+    ingress: Ingress | None = None
+
+
+class AppSpec(Strict, kw_only=True):
     """A BEAM application on Kubernetes."""
 
-    apiVersion: Literal["beamkube.io/v1alpha1"] = Field("beamkube.io/v1alpha1", description="Spec version.")
-    name: str = Field(..., pattern=NAME_PATTERN, max_length=40, description="App name (DNS label, ≤ 40).")
-    namespace: str = Field("default", pattern=NAME_PATTERN, max_length=63)
-    image: str = Field(..., pattern=r"^[^\s]+$", description="Container image, ideally pinned to a tag or digest.")
+    apiVersion: Annotated[Literal["beamkube.io/v1alpha1"], Meta(description="Spec version.")] = "beamkube.io/v1alpha1"
+    name: Annotated[str, text(NAME_PATTERN, "App name (DNS label, ≤ 40).", max_length=40)]
+    namespace: Annotated[str, text(NAME_PATTERN, max_length=63)] = "default"
+    image: Annotated[str, text(NO_SPACES, "Container image, ideally pinned to a tag or digest.")]
     imagePullPolicy: Literal["IfNotPresent", "Always", "Never"] = "IfNotPresent"
-    release: Release = Field(default_factory=Release)
+    release: Release = field(default_factory=Release)
     identity: Identity = Identity.STATELESS
-    replicas: int = Field(3, ge=0, le=1000)
-    cluster: Cluster = Field(default_factory=Cluster)
-    clusterDomain: str = Field("cluster.local", pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-    web: Web | None = Field(default_factory=Web, description="The HTTP port; `null` for apps without one.")
-    resources: Resources = Field(default_factory=Resources)
+    replicas: Annotated[int, Meta(ge=0, le=1000)] = 3
+    cluster: Cluster = field(default_factory=Cluster)
+    clusterDomain: Annotated[str, text(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")] = "cluster.local"
+    web: Annotated[Web | None, Meta(description="The HTTP port; `null` for apps without one.")] = field(
+        default_factory=Web
+    )
+    resources: Resources = field(default_factory=Resources)
     limitRange: LimitRangeSpec | None = None
-    rollout: Rollout = Field(default_factory=Rollout)
-    placement: Placement = Field(default_factory=Placement)
-    probes: Probes = Field(default_factory=Probes)
+    rollout: Rollout = field(default_factory=Rollout)
+    placement: Placement = field(default_factory=Placement)
+    probes: Probes = field(default_factory=Probes)
     storage: Storage | None = None
-    env: dict[str, str] = Field(default_factory=dict, description="Plain configuration (into a ConfigMap).")
-    secretEnv: list[SecretEnv] = Field(default_factory=list, description="Variables from existing Secrets.")
-    jobs: list[Job] = Field(default_factory=list)
+    env: Annotated[dict[str, str], Meta(description="Plain configuration (into a ConfigMap).")] = field(
+        default_factory=dict
+    )
+    secretEnv: Annotated[list[SecretEnv], Meta(description="Variables from existing Secrets.")] = field(
+        default_factory=list
+    )
+    jobs: list[Job] = field(default_factory=list)
     autoscaling: Autoscaling | None = None
     vpa: Vpa | None = None
     disruption: Disruption | None = None
     priority: Priority | None = None
     metrics: Metrics | None = None
-    security: Security = Field(default_factory=Security)
-    terminationGracePeriodSeconds: int = Field(
-        45, ge=5, le=3600, description="Time for init:stop/0 to shut applications down after SIGTERM."
+    security: Security = field(default_factory=Security)
+    terminationGracePeriodSeconds: Annotated[
+        int, Meta(ge=5, le=3600, description="Time for init:stop/0 to shut applications down after SIGTERM.")
+    ] = 45
+    preStopSleepSeconds: Annotated[
+        int, Meta(ge=0, le=300, description="Delay before SIGTERM so endpoints drop the pod before it stops serving.")
+    ] = 5
+    shutdown: Shutdown = field(default_factory=Shutdown)
+    labels: Annotated[dict[str, str], Meta(description="Extra labels on every object.")] = field(default_factory=dict)
+    annotations: Annotated[dict[str, str], Meta(description="Extra pod annotations.")] = field(default_factory=dict)
+    imagePullSecrets: Annotated[
+        list[str], Meta(description="Secrets (type kubernetes.io/dockerconfigjson) for a private registry.")
+    ] = field(default_factory=list)
+    envFrom: Annotated[
+        list[EnvFrom], Meta(description="Whole existing Secrets/ConfigMaps as variables of the BEAM container.")
+    ] = field(default_factory=list)
+    sidecars: Annotated[
+        list[Container],
+        Meta(
+            description="Containers beside the BEAM node (e.g. cloud-sql-proxy). Native sidecars (init containers "
+            "with restartPolicy Always: started first, stopped last) from Kubernetes 1.29, plain containers before."
+        ),
+    ] = field(default_factory=list)
+    initContainers: Annotated[list[Container], Meta(description="Run to completion before the node.")] = field(
+        default_factory=list
     )
-    preStopSleepSeconds: int = Field(
-        5, ge=0, le=300, description="Delay before SIGTERM so endpoints drop the pod before it stops serving."
+    volumes: Annotated[list[Volume], Meta(description="Extra volumes (Secret, ConfigMap, PVC, CSI, emptyDir).")] = (
+        field(default_factory=list)
     )
-    shutdown: Shutdown = Field(default_factory=Shutdown)
-    labels: dict[str, str] = Field(default_factory=dict, description="Extra labels on every object.")
-    annotations: dict[str, str] = Field(default_factory=dict, description="Extra pod annotations.")
-    imagePullSecrets: list[str] = Field(
-        default_factory=list, description="Secrets (type kubernetes.io/dockerconfigjson) for a private registry."
+    serviceAccount: Annotated[
+        ServiceAccountSpec, Meta(description="The pods' ServiceAccount: annotations, or an existing one.")
+    ] = field(default_factory=ServiceAccountSpec)
+    objectMeta: Annotated[ObjectMetaGroups, Meta(description="Labels/annotations per object group.")] = field(
+        default_factory=ObjectMetaGroups
     )
-    envFrom: list[EnvFrom] = Field(
-        default_factory=list, description="Whole existing Secrets/ConfigMaps as variables of the BEAM container."
-    )
-    sidecars: list[Container] = Field(
-        default_factory=list,
-        description="Containers beside the BEAM node (e.g. cloud-sql-proxy). Native sidecars (init containers "
-        "with restartPolicy Always: started first, stopped last) from Kubernetes 1.29, plain containers before.",
-    )
-    initContainers: list[Container] = Field(default_factory=list, description="Run to completion before the node.")
-    volumes: list[Volume] = Field(
-        default_factory=list, description="Extra volumes (Secret, ConfigMap, PVC, CSI, emptyDir)."
-    )
-    serviceAccount: ServiceAccountSpec = Field(
-        default_factory=ServiceAccountSpec, description="The pods' ServiceAccount: annotations, or an existing one."
-    )
-    objectMeta: ObjectMetaGroups = Field(
-        default_factory=ObjectMetaGroups, description="Labels/annotations per object group."
-    )
-    processes: dict[str, Process] = Field(
-        default_factory=dict,
-        description="Process types (e.g. `web`, `worker`): one workload each, one BEAM cluster. Empty: one "
-        "workload named after the app.",
-    )
-    overrides: list[Override] = Field(
-        default_factory=list, description="Patches over rendered objects, for what no field expresses."
-    )
+    processes: Annotated[
+        dict[str, Process],
+        Meta(
+            description="Process types (e.g. `web`, `worker`): one workload each, one BEAM cluster. Empty: one "
+            "workload named after the app."
+        ),
+    ] = field(default_factory=dict)
+    overrides: Annotated[
+        list[Override], Meta(description="Patches over rendered objects, for what no field expresses.")
+    ] = field(default_factory=list)
 
-    @field_validator("env")
-    @classmethod
-    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
-        return check_env_names(value)
+    def __post_init__(self) -> None:
+        check_env_names(self.env, ("env",))
+        check_own_labels(self.labels, ("labels",))
+        check_labels(self.annotations, "annotation", ("annotations",), values=False)
+        self._cross_field()
+        self._clustering_fits()
+        from beamkube.spec.rules import production_rules
 
-    @field_validator("labels")
-    @classmethod
-    def _label_syntax(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if key in OWN_LABELS:
-                raise FieldError((key,), "is set by beamkube on every object (selectors depend on it); remove it")
-        return check_labels(value, "label")
+        production_rules(self)
 
-    @field_validator("annotations")
-    @classmethod
-    def _annotation_keys(cls, value: dict[str, str]) -> dict[str, str]:
-        return check_labels(value, "annotation", values=False)
-
-    @model_validator(mode="after")
-    def _cross_field(self) -> AppSpec:
+    def _cross_field(self) -> None:
         from beamkube.spec.bounds import check_bounds
 
         check_bounds(self)  # Kubernetes and BEAM limits (spec/bounds.py)
@@ -717,10 +693,8 @@ class AppSpec(Strict):
                 ("disruption", "minAvailable"),
                 f"{budget} leaves no pod of {floor} evictable (node drains would hang); use a lower value",
             )
-        return self
 
-    @model_validator(mode="after")
-    def _clustering_fits(self) -> AppSpec:
+    def _clustering_fits(self) -> None:
         if self.cluster.discovery is Discovery.DNS and self.identity is Identity.STABLE:
             # A records give IPs, but stable nodes are named <release>@<pod>.<headless>...: nothing would join.
             raise FieldError(
@@ -739,7 +713,6 @@ class AppSpec(Strict):
                 ("rollout", "mixedVersions"),
                 "isolate puts the image version in the node name: pin the image to a tag or digest",
             )
-        return self
 
     # --- derived values (pure) -------------------------------------------------------------
 
@@ -764,13 +737,6 @@ class AppSpec(Strict):
         if self.autoscaling is not None:
             return max(self.autoscaling.max, self.replicas)
         return max(self.replicas, 1)
-
-    @model_validator(mode="after")
-    def _production_rules(self) -> AppSpec:
-        from beamkube.spec.rules import production_rules
-
-        production_rules(self)
-        return self
 
     @property
     def process_names(self) -> list[str]:

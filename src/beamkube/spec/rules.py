@@ -242,6 +242,16 @@ def _process_budget(spec: AppSpec, name: str) -> None:
             f"{minimum} leaves no pod of process {name!r} ({floor}) evictable (node drains would hang); "
             "use a lower value",
         )
+    resources = process.resources or spec.resources
+    no_cpu = resources.requests.cpu is None and resources.limits.cpu is None
+    if scaling is not None and scaling.cpu is not None and no_cpu:
+        # The top-level rule (spec/bounds.py) for the resources this process's pods really get.
+        where = ("processes", name, "autoscaling", "cpu") if process.autoscaling else ("processes", name, "resources")
+        raise FieldError(
+            where,
+            f"process {name!r} scales on CPU utilisation, a percentage of the CPU request, but its resources set "
+            "no CPU request or limit (audit BK503); set resources.requests.cpu",
+        )
     if scaling is not None and scaling.cpu is not None and spec.vpa is not None and spec.vpa.updateMode != "Off":
         raise FieldError(
             ("vpa", "updateMode"), f"must be Off while process {name!r} autoscales on cpu (they would fight)"
