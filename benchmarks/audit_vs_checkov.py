@@ -8,7 +8,7 @@ JSON to /dev/null; the script reports wall time and peak memory of each run, mea
 `--skip-download` (no policy or guideline download from the Bridgecrew platform) and `BC_SKIP_MAPPING=TRUE`
 (no download of the check-ID mapping), so its figure is checking time, not network time. Usage:
 
-    .venv/bin/python benchmarks/audit_vs_checkov.py [--sizes 1000,10000] [--checkov PATH]
+    .venv/bin/python benchmarks/audit_vs_checkov.py [--sizes 1000,10000] [--checkov PATH] [--jobs 1,2]
 """
 
 from __future__ import annotations
@@ -104,6 +104,11 @@ class Measure:
     tree_peak_mib: float  # peak of the summed RSS of the process tree (sampled)
     exit_code: int
     cpu_seconds: float = 0.0  # user + system of the process (and its waited-for children): load-independent
+    # Context switches of the process (and waited-for children): voluntary ones are waits (I/O, a pipe, a
+    # worker), involuntary ones are the scheduler taking the CPU away (a loaded machine): they tell why the
+    # wall time exceeds the CPU time.
+    waits: int = 0
+    preempted: int = 0
 
 
 def _children() -> dict[int, list[int]]:
@@ -160,7 +165,14 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> Measure:
     sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
-    return Measure(seconds, usage.ru_maxrss / 1024, max(peak, usage.ru_maxrss) / 1024, process.returncode, cpu)
+    return Measure(seconds, usage.ru_maxrss / 1024, max(peak, usage.ru_maxrss) / 1024, process.returncode, cpu,
+                   usage.ru_nvcsw, usage.ru_nivcsw)
+
+
+def describe(m: Measure) -> str:
+    return (f"    {m.seconds:8.2f} s  cpu {m.cpu_seconds:7.2f} s  max RSS {m.max_rss_mib:7.1f} MiB"
+            f"  tree peak {m.tree_peak_mib:7.1f} MiB  exit {m.exit_code}"
+            f"  switches: {m.waits} waits, {m.preempted} preempted  load {os.getloadavg()[0]:.1f}")
 
 
 def count_checkov_resources(checkov: str, directory: Path) -> str:
@@ -189,6 +201,9 @@ def main() -> int:
     parser.add_argument("--beamkube", default=str(ROOT / ".venv" / "bin" / "beamkube"))
     parser.add_argument("--keep", action="store_true", help="Keep the generated manifests.")
     parser.add_argument(
+        "--jobs", default="", help="Also run beamkube with each of these --jobs values (e.g. 1,2; default: its own)."
+    )
+    parser.add_argument(
         "--checkov-max", type=int, default=10**9,
         help="Run checkov only on sizes up to this (on a loaded 2-core machine 10,000 took over 40 minutes).",
     )
@@ -206,18 +221,19 @@ def main() -> int:
             theirs = [args.checkov, "-d", str(directory), "--framework", "kubernetes", "-o", "json", "--quiet",
                       "--skip-download"]
             print(f"\n{size} Deployments in {len(list(directory.iterdir()))} files ({directory})")
+            for jobs in [j for j in args.jobs.split(",") if j]:
+                print(f"  beamkube: {' '.join(ours)} --jobs {jobs}")
+                print(describe(measure([*ours, "--jobs", jobs])))
             print(f"  beamkube: {' '.join(ours)}")
             b = measure(ours)
-            print(f"    {b.seconds:8.2f} s  cpu {b.cpu_seconds:7.2f} s  max RSS {b.max_rss_mib:7.1f} MiB"
-                  f"  tree peak {b.tree_peak_mib:7.1f} MiB  exit {b.exit_code}")
+            print(describe(b))
             if size > args.checkov_max:
                 print("  checkov:  not run (--checkov-max)")
                 rows.append((size, b, None))
                 continue
             print(f"  checkov:  BC_SKIP_MAPPING=TRUE {' '.join(theirs)}")
             c = measure(theirs, OFFLINE_ENV)
-            print(f"    {c.seconds:8.2f} s  cpu {c.cpu_seconds:7.2f} s  max RSS {c.max_rss_mib:7.1f} MiB"
-                  f"  tree peak {c.tree_peak_mib:7.1f} MiB  exit {c.exit_code}")
+            print(describe(c))
             rows.append((size, b, c))
             if size <= 1000:
                 print(f"  checkov summary: {count_checkov_resources(args.checkov, directory)}")

@@ -3,8 +3,9 @@
 Role: benchmark script (pure computation plus subprocesses for import times; writes nothing). Reports
 1. import time of PyYAML, ruamel.yaml and beamkube.safe_yaml (median of 5 fresh interpreters, `-X importtime`);
 2. seconds to load a ~10 MB manifest stream (the bundled examples' golden renders, repeated) with PyYAML's C
-   SafeLoader, beamkube.safe_yaml (kube schema for audit, core schema for specs: both with the limit checks),
-   and ruamel.yaml's YAML 1.2 safe loader;
+   SafeLoader, beamkube.kube_yaml (what audit reads with: libyaml events straight to data), beamkube.safe_yaml
+   (the reference: kube schema for audit, core schema for specs, both with the limit checks), and ruamel.yaml's
+   YAML 1.2 safe loader;
 3. seconds to refuse a 9x9 alias bomb and 3,000-deep nesting. Usage:
 
     .venv/bin/python benchmarks/yaml_loader.py [--megabytes 10]
@@ -60,6 +61,12 @@ def main() -> None:
     stream = unit * max(1, int(args.megabytes * 1e6 // len(unit)))
     print(f"load a {len(stream) / 1e6:.1f} MB stream of manifests:")
     timed("PyYAML CSafeLoader (no limits)", lambda: sum(1 for _ in yaml.load_all(stream, Loader=yaml.CSafeLoader)))
+    from beamkube.kube_yaml import load_manifest_documents
+
+    timed(
+        "beamkube.kube_yaml (audit's fast path, limits)",
+        lambda: sum(1 for _ in load_manifest_documents(stream, "bench", MANIFEST_LIMITS)),
+    )
     for schema in ("kube", "core"):
         timed(
             f"beamkube.safe_yaml {schema} (with limits)",

@@ -150,10 +150,31 @@ class KubeConstructor(_NoExtraTags):
 
     def construct_yaml_int(self, node: ScalarNode) -> int:
         _int_digits(self, node)
-        return int(super().construct_yaml_int(node))
+        try:
+            return int(super().construct_yaml_int(node))
+        except (ValueError, IndexError):  # an explicit tag on text that is no integer: `!!int yes`, `!!int ""`
+            raise _not_a(self, node, "an integer") from None
+
+    def construct_yaml_float(self, node: ScalarNode) -> float:
+        try:
+            return float(super().construct_yaml_float(node))
+        except (ValueError, IndexError):
+            raise _not_a(self, node, "a number") from None
+
+    def construct_yaml_bool(self, node: ScalarNode) -> bool:
+        try:
+            return bool(super().construct_yaml_bool(node))
+        except KeyError:
+            raise _not_a(self, node, "a YAML 1.1 boolean") from None
+
+
+def _not_a(constructor: SafeConstructor, node: ScalarNode, what: str) -> ConstructorError:
+    return ConstructorError(None, None, f"{constructor.construct_scalar(node)!s} is not {what}", node.start_mark)
 
 
 _register(KubeConstructor, INT, KubeConstructor.construct_yaml_int)
+_register(KubeConstructor, FLOAT, KubeConstructor.construct_yaml_float)
+_register(KubeConstructor, BOOL, KubeConstructor.construct_yaml_bool)
 
 
 class CoreConstructor(_NoExtraTags):
@@ -263,11 +284,20 @@ def check_text(text: str, source: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def load_documents(text: str, source: str, schema: Schema, limits: Limits) -> Iterator[Document]:
-    """Every document in the stream, each checked against `limits` before it is constructed."""
+def has_c_parser() -> bool:
+    return _Parser is not None
+
+
+def check_size(text: str, source: str, limits: Limits) -> None:
     size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > limits.max_bytes else len(text)
     if size > limits.max_bytes:
         raise YamlLoadError(source, None, f"is {size:,} bytes; at most {limits.max_bytes:,} are read")
+
+
+def load_documents(text: str, source: str, schema: Schema, limits: Limits) -> Iterator[Document]:
+    """Every document in the stream, each checked against `limits` before it is constructed (the reference
+    construction; `beamkube.kube_yaml` is the fast path for manifests and falls back to this)."""
+    check_size(text, source, limits)
     loader = LOADERS[schema](text)
     try:
         while loader.check_node():

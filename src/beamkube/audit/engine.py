@@ -77,11 +77,13 @@ def run(
             continue
         skip = ignored_ids(m)
         for rule in applicable:
-            if rule.id in skip:
+            if skip and rule.id in skip:
                 continue
-            seen: set[str] = set()
+            seen: set[str] | None = None  # made on the first hit: most checks find nothing
             try:
                 for hit in rule.check(ctx, m):
+                    if seen is None:
+                        seen = set()
                     if hit.detail not in seen:  # one finding per distinct detail
                         seen.add(hit.detail)
                         findings.append(Finding(rule, m, hit.detail))

@@ -12,8 +12,6 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
-import yaml
-
 from beamkube import safe_yaml
 from beamkube.audit.model import Manifest
 from beamkube.errors import BeamkubeError
@@ -78,19 +76,19 @@ def _read(path: str) -> str:
         raise AuditInputError(str(exc)) from None
 
 
-def parse_text(text: str, source: str) -> list[Manifest]:
-    """Every object in one YAML/JSON stream (JSON is read by the YAML parser, so lines are kept too)."""
+def parse_text(text: str, source: str, first_line: int = 1) -> list[Manifest]:
+    """Every object in one YAML/JSON stream (JSON is read by the YAML parser, so lines are kept too);
+    `first_line` > 1 for a part of a stream cut at a document marker (the lines of its objects)."""
     out: list[Manifest] = []
-    for line, node, data in _documents(text, source):
+    for line, item_lines, data in _documents(text, source, first_line - 1):
         if data is None:
             continue  # empty documents (`---` twice, Helm's blank templates)
         if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or "apiVersion" not in data:
             raise AuditInputError(f"{source}:{line}: not a Kubernetes object (a mapping with apiVersion and kind)")
         kind = data["kind"]
         if kind.endswith("List") and isinstance(data.get("items"), list):
-            lines = _item_lines(node, line)
             for index, item in enumerate(data["items"]):
-                item_line = lines[index] if index < len(lines) else line
+                item_line = item_lines[index] if index < len(item_lines) else line
                 if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
                     raise AuditInputError(f"{source}:{item_line}: List item is not a Kubernetes object")
                 out.append(Manifest(item, source, item_line))
@@ -99,21 +97,19 @@ def parse_text(text: str, source: str) -> list[Manifest]:
     return out
 
 
-def _documents(text: str, source: str) -> Iterator[tuple[int, yaml.Node, Any]]:
-    """Through beamkube.safe_yaml: kubectl's YAML 1.1 scalars, with its limits on size, depth and aliases."""
+def _documents(text: str, source: str, offset: int = 0) -> Iterator[tuple[int, list[int], Any]]:
+    """Through beamkube.safe_yaml's kube schema (its fast path, beamkube.kube_yaml): kubectl's YAML 1.1
+    scalars, with its limits on size, depth and aliases."""
+    from beamkube.kube_yaml import load_manifest_documents
+
     try:
-        for document in safe_yaml.load_documents(text, source, "kube", safe_yaml.MANIFEST_LIMITS):
-            yield document.line, document.node, document.data
+        for document in load_manifest_documents(text, source, safe_yaml.MANIFEST_LIMITS):
+            if offset:
+                yield document.line + offset, [line + offset for line in document.item_lines], document.data
+            else:
+                yield document.line, document.item_lines, document.data
     except safe_yaml.YamlLoadError as exc:
         message = exc.message.replace("not valid YAML:", "invalid YAML/JSON:") if exc.syntax else exc.message
         where = f"{source}:{exc.line}" if exc.line is not None else source
         raise AuditInputError(f"{where}: {message}") from None
 
-
-def _item_lines(node: yaml.Node, default: int) -> list[int]:
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    for key, value in node.value:
-        if getattr(key, "value", None) == "items" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
-    return []

@@ -3,7 +3,7 @@
 Role: data only. See `beamkube.cli.startup` for what it is and when it is used.
 """
 
-DIGEST = "52c66a29"
+DIGEST = "4e00e583"
 
 COMMANDS = {
     "render": "render",
@@ -120,6 +120,8 @@ HELP = {
         '  --kubeconfig <str>              With --cluster: the kubeconfig file.\n'
         '  --print-rbac                    Print the read-only ClusterRole --cluster\n'
         '                                  needs and exit.\n'
+        '  --jobs N                        Read files in N processes (default: the idle\n'
+        '                                  cores; 1: one process).\n'
         '  --help                          Show this message and exit.\n'
     ),
     "deploy": (
@@ -708,5 +710,18 @@ FAST = {'render': {'impl': 'beamkube.cli.render_run:render',
                        'nargs': 1,
                        'required': False,
                        'absent': False,
+                       'convert': None,
+                       'listed': None},
+                      {'name': 'jobs',
+                       'argument': False,
+                       'opts': ['--jobs'],
+                       'secondary': [],
+                       'flag': False,
+                       'type': 'str',
+                       'choices': None,
+                       'multiple': False,
+                       'nargs': 1,
+                       'required': False,
+                       'absent': None,
                        'convert': None,
                        'listed': None}]}}

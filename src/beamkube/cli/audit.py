@@ -44,6 +44,9 @@ def audit_command(
     print_rbac: bool = typer.Option(
         False, "--print-rbac", help="Print the read-only ClusterRole --cluster needs and exit."
     ),
+    jobs: str | None = typer.Option(
+        None, "--jobs", metavar="N", help="Read files in N processes (default: the idle cores; 1: one process)."
+    ),
 ) -> None:
     """Audit Kubernetes manifests: resources, probes, rollout, PDB, placement, HPA, security, images,
     NetworkPolicy, removed APIs, and BEAM clustering (node names, cookie, headless Service, epmd exposure,
@@ -51,5 +54,5 @@ def audit_command(
     audit_run.audit(
         paths=paths, output=output, min_severity=min_severity, kube_version=kube_version, colour=colour,
         list_rules=list_rules, enable=enable, cluster=cluster, namespace=namespace, context=context,
-        kubeconfig=kubeconfig, print_rbac=print_rbac,
+        kubeconfig=kubeconfig, print_rbac=print_rbac, jobs=jobs,
     )

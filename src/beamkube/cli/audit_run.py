@@ -56,13 +56,13 @@ def audit(
     context: str | None,
     kubeconfig: str | None,
     print_rbac: bool,
+    jobs: str | None = None,
 ) -> None:
     """Audit manifests (or with `cluster` the live objects); raise `FindingsFound` when anything is reported."""
     import sys
 
     from beamkube.audit import parse_kube_version
     from beamkube.audit.engine import FindingsFound, run
-    from beamkube.audit.loader import AuditInputError, load_inputs
     from beamkube.audit.model import Severity
     from beamkube.audit.report import json_chunks, sarif, text_chunks
     from beamkube.errors import UsageError
@@ -99,13 +99,9 @@ def audit(
             min_severity=threshold, enable=enabled,
         )
     else:
-        manifests = []
-        for path in paths or []:
-            found = load_inputs([path], sys.stdin)
-            if not found:
-                what = "standard input" if path == "-" else path
-                raise AuditInputError(f"{what}: no Kubernetes objects (empty file, stream or directory)")
-            manifests.extend(found)
+        from beamkube.audit.parallel import load_paths, parse_jobs
+
+        manifests = load_paths(paths or [], sys.stdin, jobs=parse_jobs(jobs), freeze=True)
         findings = run(manifests, kube_version=version, min_severity=threshold, enable=enabled)
     use_colour = sys.stdout.isatty() if colour is None else colour
     if output is AuditFormat.json:
