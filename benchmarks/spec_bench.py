@@ -81,7 +81,7 @@ def main() -> int:
     print(f"$ {sys.executable} -c 'import beamkube.spec.load; load_spec(better-together)'  ({args.runs} runs)")
     print(
         f"import spec layer: median {median('import', 0) * 1000:.1f} ms wall, {median('import', 1) * 1000:.1f} ms "
-        f"CPU, {statistics.median(int(r['modules']) for r in results)} modules (msgspec/pydantic, yaml included)"
+        f"CPU, {statistics.median(int(r['modules']) for r in results)} modules (msgspec and yaml included)"
     )
     print(f"first validation: median {median('first', 0) * 1000:.1f} ms wall, {median('first', 1) * 1000:.1f} ms CPU")
     seconds = batch(args.specs, args.repeat)
