@@ -113,3 +113,27 @@ def test_nodes_selector_reaches_every_process_pod_and_nothing_else(cluster: Runn
     }
     assert matched == {p["metadata"]["name"] for p in _beam_pods(cluster)} and len(matched) == 3
     assert plan.selector_of("shop-worker") != plan.selector_of("shop-web")
+
+
+@pytest.mark.parametrize("identity", ["stable", "stateless"])
+def test_operator_expected_nodes_are_the_names_the_pods_take(
+    cluster: Running, tmp_path: Path, cli, identity: str
+):
+    """The BeamApp status's `nodes` against RELEASE_NODE as each pod of every process gets it (expanded from the
+    pod the double's controllers made: pod name, IP), with isolated versions."""
+    from beamkube.operator.status import expected_nodes
+    from beamkube.ops.status import beam_node_name
+    from beamkube.spec.load import load_spec
+
+    spec_file = tmp_path / "nodes.yaml"
+    spec_file.write_text(TWO_PROCESSES + f"identity: {identity}\nrollout: {{mixedVersions: isolate}}\n")
+    assert cli("deploy", str(spec_file)).code == 0
+    actual = sorted(beam_node_name(p) for p in _beam_pods(cluster))
+    assert len(actual) == 3 and all(actual)
+    expected = expected_nodes(load_spec(spec_file))
+    if identity == "stable":
+        assert sorted(expected) == actual
+    else:  # one pattern for all: the IP is the pod's own
+        ips = {p["status"]["podIP"] for p in _beam_pods(cluster)}
+        assert sorted(expected[0].replace("<pod IP>", ip) for ip in ips) == actual
+        assert expected == ["shop-1_0_0@<pod IP>"]

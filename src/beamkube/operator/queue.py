@@ -52,7 +52,8 @@ class Controller:
         self.failures: dict[Key, int] = {}
         self.last_status: dict[Key, tuple[Any, Any]] = {}
         self.full: set[Key] = set()  # keys whose next turn must be a full reconcile (not status only)
-        self.workloads: dict[Key, dict[str, Any]] = {}  # the latest workload seen per app (from events)
+        # The latest body of each of an app's workloads seen in events, by workload name (one per process type).
+        self.workloads: dict[Key, dict[str, dict[str, Any]]] = {}
         self.reconciles = 0
         self.resyncs = 0
         self.status_refreshes = 0
@@ -83,7 +84,7 @@ class Controller:
             if ref.get("kind") == KIND and str(ref.get("apiVersion", "")).startswith(f"{GROUP}/"):
                 key = (str(meta.get("namespace") or "default"), str(ref.get("name")))
                 if key in self.apps:
-                    self.workloads[key] = body
+                    self.workloads.setdefault(key, {})[str(meta.get("name"))] = body
                     self.enqueue(key, full=False)
 
     def observe_job(self, body: dict[str, Any]) -> None:
@@ -184,15 +185,15 @@ class Controller:
     async def _refresh_status(self, key: Key, body: dict[str, Any]) -> None:
         from beamkube.kube.errors import KubeError
 
-        workload = self.workloads.get(key)
-        if workload is None:
+        workloads = self.workloads.get(key)
+        if not workloads:
             return
         self.status_refreshes += 1
         generation, written = self.last_status.get(key, (None, None))
         meta = body.get("metadata") or {}
         previous = written if generation == meta.get("generation") else body.get("status")
         try:
-            done = await self.reconciler.refresh_status(body, previous, workload)
+            done = await self.reconciler.refresh_status(body, previous, workloads)
         except KubeError as exc:
             log.warning("%s/%s: status: %s", key[0], key[1], exc)
             done = False

@@ -28,7 +28,7 @@ from beamkube.kube.resources import ResourceType, register, resource_of
 from beamkube.operator import GROUP, KIND, PLURAL, VERSION
 from beamkube.operator.children import CLUSTER_SCOPED_KINDS, OWNER_NAME, OWNER_NAMESPACE, decorate, owned_by
 from beamkube.operator.crd import spec_from_beamapp
-from beamkube.operator.status import Observation, build_status, status_differs
+from beamkube.operator.status import Observation, build_status, status_differs, workload_names
 from beamkube.spec.load import parse_spec
 
 log = logging.getLogger("beamkube.operator")
@@ -197,15 +197,19 @@ class Reconciler:
         except KubeError as exc:
             apply_error = str(exc)
             outcome.error = apply_error
-        main = (plan.workload_kind, spec.name)
-        workload_live = result.workloads.get(main) if result is not None else None
-        if result is not None and main not in result.workloads:
-            workload_live = await self.read(decorate(plan.workload, app))
+        lives: list[dict[str, Any] | None] = []
+        for name in workload_names(spec):  # spec order: the main workload first, as build_status expects
+            want = next((w for w in plan.workloads if w["metadata"]["name"] == name), None)
+            live = result.workloads.get((plan.workload_kind, name)) if result is not None else None
+            if want is not None and (result is None or (plan.workload_kind, name) not in result.workloads):
+                live = await self.read(decorate(want, app))
+            lives.append(live)
         observation = Observation(
             generation=generation,
             spec=spec,
             workload_kind=plan.workload_kind,
-            workload=workload_live,
+            workload=lives[0],
+            others=tuple(lives[1:]),
             apply_error=apply_error,
             waiting_job=result.waiting_job if result else None,
             failed_job=result.failed_job if result else None,
@@ -225,11 +229,12 @@ class Reconciler:
             )
 
     async def refresh_status(
-        self, app: dict[str, Any], previous: dict[str, Any] | None, workload: dict[str, Any]
+        self, app: dict[str, Any], previous: dict[str, Any] | None, workloads: dict[str, dict[str, Any]]
     ) -> bool:
-        """Recompute the status from a workload seen in a watch event, without reading or applying anything.
-        Returns False when that is not enough (the spec changed since the last full reconcile, the spec is
-        invalid, the last reconcile failed): the caller then runs a full reconcile."""
+        """Recompute the status from the workloads seen in watch events (by name), without reading or applying
+        anything. Returns False when that is not enough (the spec changed since the last full reconcile, the
+        spec is invalid, the last reconcile failed, a process's workload has not been seen yet): the caller
+        then runs a full reconcile."""
         previous = previous or {}
         generation = int(app["metadata"].get("generation") or 0)
         conditions = previous.get("conditions") or []
@@ -241,8 +246,15 @@ class Reconciler:
             spec = parse_spec(spec_from_beamapp(app), app_source(app))
         except SpecError:
             return False
+        seen = [workloads.get(name) for name in workload_names(spec)]
+        if any(live is None for live in seen):
+            return False
         observation = Observation(
-            generation=generation, spec=spec, workload_kind=str(workload.get("kind")), workload=workload
+            generation=generation,
+            spec=spec,
+            workload_kind=str(seen[0].get("kind") if seen[0] is not None else ""),
+            workload=seen[0],
+            others=tuple(seen[1:]),
         )
         await self._write_status({**app, "status": previous}, observation, Outcome())
         return True

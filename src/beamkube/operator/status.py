@@ -1,5 +1,8 @@
 """A BeamApp's status: conditions Ready / Progressing / Degraded, replicas and the expected node names.
 
+An app with process types has one workload per process: the status sums their replicas, names every
+workload, lists every process's node names, and is Ready only when every workload is (a missing one is not).
+
 Role: pure (no I/O). `build_status` is deterministic for the same inputs and keeps a condition's
 `lastTransitionTime` while its status does not change, so a resync that observes nothing new produces a
 status equal to the live one and the operator writes nothing.
@@ -10,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from beamkube.engine.assess import assess_workload
-from beamkube.render.names import Names
+from beamkube.engine.assess import Assessment, assess_workload
+from beamkube.render.beam import node_basename
+from beamkube.render.processes import views
 from beamkube.spec.model import AppSpec, Identity
 
 CONDITION_TYPES = ("Ready", "Progressing", "Degraded")
@@ -25,7 +29,8 @@ class Observation:
     spec: AppSpec | None = None
     spec_error: str | None = None
     workload_kind: str | None = None
-    workload: dict[str, Any] | None = None
+    workload: dict[str, Any] | None = None  # the main workload (the only one without process types)
+    others: tuple[dict[str, Any] | None, ...] = ()  # the other processes' workloads, in spec order (None: missing)
     apply_error: str | None = None
     waiting_job: str | None = None  # a migration Job still running: the workload waits for it
     failed_job: str | None = None  # a migration Job failed: the workload is not changed
@@ -33,16 +38,27 @@ class Observation:
 
 
 def desired_replicas(spec: AppSpec) -> int:
-    """Pods the app should have (the HPA may scale above; Ready needs at least its minimum)."""
+    """Pods the app (or one process's view of it) should have (the HPA may scale above; Ready needs at least
+    its minimum)."""
     return spec.autoscaling.min if spec.autoscaling is not None else spec.replicas
 
 
+def workload_names(spec: AppSpec) -> list[str]:
+    """The app's workloads in spec order: `<app>` alone, or `<app>-<process>` per process type."""
+    return [names.workload for _view, names in views(spec)]
+
+
 def expected_nodes(spec: AppSpec) -> list[str]:
-    """BEAM node names the pods will take: one per ordinal for stable identity, else the IP pattern."""
-    names = Names.of(spec)
-    if spec.identity is Identity.STABLE:
-        return [names.stable_node(i) for i in range(spec.replicas)]
-    return [f"{names.release}@<pod IP>"]
+    """BEAM node names the pods will take, every process's: one per ordinal for stable identity, else the IP
+    pattern; with `rollout.mixedVersions: isolate` the basename carries the image version, as the pods'."""
+    nodes: list[str] = []
+    for view, names in views(spec):
+        if view.identity is Identity.STABLE:
+            base = node_basename(view, names)
+            nodes += [f"{base}@{names.pod_fqdn(i)}" for i in range(view.replicas)]
+        elif (pattern := f"{node_basename(view, names)}@<pod IP>") not in nodes:
+            nodes.append(pattern)
+    return nodes
 
 
 def workload_progress(workload: dict[str, Any] | None) -> tuple[int, bool]:
@@ -75,14 +91,19 @@ def build_status(obs: Observation, previous: dict[str, Any] | None, now: str) ->
         status["conditions"] = _conditions(conditions, previous, obs.generation, now)
         return _ordered(status)
     spec = obs.spec
-    want = desired_replicas(spec)
-    ready, _seen = workload_progress(obs.workload)
-    # The same rule as `deploy`'s rollout wait: observedGeneration, updated and available replicas for at least
-    # the replicas the app runs (HPA minimum), updateRevision, ProgressDeadlineExceeded → Degraded.
-    assessment = assess_workload(obs.workload, want) if obs.workload is not None else None
+    wants = [desired_replicas(view) for view, _names in views(spec)]
+    lives = (obs.workload, *obs.others, *[None] * (len(wants) - 1 - len(obs.others)))  # unobserved: not ready
+    want = sum(wants)
+    ready = sum(workload_progress(live)[0] for live in lives)
+    # The same rule as `deploy`'s rollout wait, per workload: observedGeneration, updated and available replicas
+    # for at least the replicas it runs (HPA minimum), updateRevision, ProgressDeadlineExceeded → Degraded.
+    pairs = zip(lives, wants, strict=True)
+    per_workload = [assess_workload(live, n) if live is not None else None for live, n in pairs]
+    assessment = _combined(per_workload)
     status["readyReplicas"] = ready
     status["replicas"] = want
-    status["workload"] = f"{obs.workload_kind}/{spec.name}" if obs.workload_kind else spec.name
+    names = workload_names(spec)
+    status["workload"] = f"{obs.workload_kind}/{', '.join(names)}" if obs.workload_kind else ", ".join(names)
     status["nodes"] = expected_nodes(spec)
     completed = obs.completed_jobs if obs.completed_jobs is not None else previous.get("completedJobs")
     if completed:
@@ -128,6 +149,20 @@ def build_status(obs: Observation, previous: dict[str, Any] | None, now: str) ->
         }
     status["conditions"] = _conditions(conditions, previous, obs.generation, now)
     return _ordered(status)
+
+
+def _combined(assessments: list[Assessment | None]) -> Assessment | None:
+    """One assessment for all of an app's workloads: the first failed one, else the first not complete (a
+    missing workload: None), else the main one, complete."""
+    if len(assessments) == 1 or not assessments:
+        return assessments[0] if assessments else None
+    for item in assessments:
+        if item is not None and item.failed:
+            return item
+    for item in assessments:
+        if item is None or not item.done:
+            return item
+    return assessments[0]
 
 
 def _conditions(

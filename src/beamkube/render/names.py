@@ -69,8 +69,9 @@ class Names:
         return f"_{port_name}._tcp.{self.headless_fqdn}"
 
     def pod_name(self, ordinal: int) -> str:
-        """A StatefulSet pod's name (deterministic: `<app>-<ordinal>`)."""
-        return f"{self.app}-{ordinal}"
+        """A StatefulSet pod's name (deterministic: `<workload>-<ordinal>`, the workload being `<app>` or,
+        with process types, `<app>-<process>`)."""
+        return f"{self.workload or self.app}-{ordinal}"
 
     def pod_fqdn(self, ordinal: int) -> str:
         return f"{self.pod_name(ordinal)}.{self.headless_fqdn}"
