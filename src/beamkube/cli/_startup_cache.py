@@ -3,7 +3,7 @@
 Role: data only. See `beamkube.cli.startup` for what it is and when it is used.
 """
 
-DIGEST = "4e00e583"
+DIGEST = "c3d1f1ea"
 
 COMMANDS = {
     "render": "render",

@@ -202,16 +202,12 @@ def rollback_command(
 ) -> None:
     """Roll the workloads back to an earlier revision (ReplicaSet / ControllerRevision), then wait."""
     from beamkube.ops.rollback import rollback
-    from beamkube.ops.rollout import wait_rollout
+    from beamkube.ops.rollout import time_left, wait_workloads
 
     progress = _progress()
 
     async def work(client: KubeClient, plan: Plan) -> None:
-        import time
-
-        from beamkube.engine.assess import hpa_minimums
-
-        deadline = time.monotonic() + timeout
+        left = time_left(timeout)  # one --timeout for every workload's rollout, as deploy has
         steps = await rollback(client, plan, to_revision, dry_run=dry_run)
         verb = "would roll back" if dry_run else "rolling back"
         for step in steps:
@@ -221,23 +217,9 @@ def rollback_command(
             )
         if dry_run or not wait:
             return
-        minimums = hpa_minimums(plan.objects)
-        lines = []
-        for step in steps:  # one --timeout for all of them, as deploy does
-            final = await wait_rollout(
-                client,
-                step.kind,
-                step.name,
-                plan.spec.namespace,
-                timeout=max(0.0, deadline - time.monotonic()),
-                progress=progress,
-                out=_out,
-                selector=plan.selector_of(step.name),
-                min_replicas=minimums.get((step.kind, step.name)),
-                budget=timeout,
-            )
-            lines.append(final.line)
-        _out(f"Rollback complete: {'; '.join(lines)}")
+        workloads = [(step.kind, step.name) for step in steps]
+        lines = await wait_workloads(client, plan, workloads, left=left, progress=progress, out=_out, budget=timeout)
+        _out(f"Rollback complete: {lines}")
 
     _run(spec_path, kubeconfig, context, namespace, work)
 

@@ -14,7 +14,6 @@ Every step converges from any partial state, so a re-run after Ctrl-C or a failu
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +23,7 @@ from beamkube.engine.preflight import preflight
 from beamkube.engine.reconcile import Hooks, Options, reader_for, reconcile
 from beamkube.kube.client import KubeClient
 from beamkube.kube.errors import AlreadyExists
-from beamkube.ops.rollout import Out, ProgressLine, wait_job, wait_rollout
+from beamkube.ops.rollout import Out, ProgressLine, time_left, wait_job, wait_workloads
 
 # Kept for callers of the old name: the apply results are the engine's.
 ApplyResult = Applied
@@ -68,8 +67,7 @@ async def deploy(
     spec = plan.spec
     ns = spec.namespace
     result = DeployResult()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + options.timeout
+    left = time_left(options.timeout)
     mode = " (server dry run)" if options.dry_run else ""
     version = f"Kubernetes {plan.kube_version[0]}.{plan.kube_version[1]}"
     out(f"Deploying {spec.name} to namespace {ns} ({client.context or 'in-cluster'}, {version}){mode}")
@@ -79,10 +77,6 @@ async def deploy(
         result.namespace_created = options.dry_run or await create_namespace(client, ns)
         if result.namespace_created:
             out(f"  Namespace {ns} {'would be created' if options.dry_run else 'created'}")
-
-    def left() -> float:
-        # Never below a moment: a spent budget still looks once, so the timeout report shows the real state.
-        return max(0.05, deadline - loop.time())
 
     async def job_done(job: dict[str, Any], _live: dict[str, Any] | None) -> str:
         await wait_job(
@@ -102,22 +96,9 @@ async def deploy(
     result.applied, result.pruned, result.cookie = done.applied, done.pruned, done.cookie
     if options.dry_run or not options.wait:
         return result
-    lines = []
-    for (kind, name), _live in done.workloads.items():
-        final = await wait_rollout(
-            client,
-            kind,
-            name,
-            ns,
-            timeout=left(),
-            progress=progress,
-            out=out,
-            selector=plan.selector_of(name),
-            min_replicas=done.hpa_minimums.get((kind, name)),
-            budget=options.timeout,
-        )
-        lines.append(final.line)
-    result.rollout = "; ".join(lines)
+    result.rollout = await wait_workloads(
+        client, plan, done.workloads, left=left, progress=progress, out=out, budget=options.timeout
+    )
     out(f"Rollout complete: {result.rollout}")
     return result
 

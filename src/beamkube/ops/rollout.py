@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from beamkube.engine.assess import Assessment, assess_workload, job_state
+from beamkube.engine.assess import Assessment, assess_workload, hpa_minimums, job_state
+from beamkube.engine.plan import Plan
 from beamkube.kube.client import KubeClient
 from beamkube.kube.errors import KubeError, RolloutFailed, RolloutTimeout
 from beamkube.kube.resources import DEPLOYMENT, EVENT, JOB, POD, STATEFULSET, ResourceType
@@ -91,6 +93,44 @@ async def wait_rollout(
     if last is not None and last.failed:
         raise RolloutFailed(f"rollout failed: {summary}")
     raise RolloutTimeout(f"rollout not complete after {budget or timeout:g}s: {summary}")
+
+
+def time_left(timeout: float) -> Callable[[], float]:
+    """What is left of one `--timeout` budget shared by several waits. Never below a moment: a spent budget
+    still looks once, so the timeout report shows the real state."""
+    deadline = time.monotonic() + timeout
+    return lambda: max(0.05, deadline - time.monotonic())
+
+
+async def wait_workloads(
+    client: KubeClient,
+    plan: Plan,
+    workloads: Iterable[tuple[str, str]],
+    *,
+    left: Callable[[], float],
+    progress: ProgressLine,
+    out: Out,
+    budget: float,
+) -> str:
+    """Wait for each (kind, name) workload's rollout in turn, with the HPA minimum that targets it and its own
+    pods for the failure report, within what `left` says is left; returns their progress lines, `; `-joined."""
+    minimums = hpa_minimums(plan.objects)
+    lines = []
+    for kind, name in workloads:
+        final = await wait_rollout(
+            client,
+            kind,
+            name,
+            plan.spec.namespace,
+            timeout=left(),
+            progress=progress,
+            out=out,
+            selector=plan.selector_of(name),
+            min_replicas=minimums.get((kind, name)),
+            budget=budget,
+        )
+        lines.append(final.line)
+    return "; ".join(lines)
 
 
 async def wait_job(
