@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from beamkube.engine.assess import Assessment, assess_workload
-from beamkube.render.beam import node_basename
+from beamkube.render.beam import node_basename, stable_nodes
 from beamkube.render.processes import views
 from beamkube.spec.model import AppSpec, Identity
 
@@ -54,8 +54,7 @@ def expected_nodes(spec: AppSpec) -> list[str]:
     nodes: list[str] = []
     for view, names in views(spec):
         if view.identity is Identity.STABLE:
-            base = node_basename(view, names)
-            nodes += [f"{base}@{names.pod_fqdn(i)}" for i in range(view.replicas)]
+            nodes += stable_nodes(view, names, view.replicas)
         elif (pattern := f"{node_basename(view, names)}@<pod IP>") not in nodes:
             nodes.append(pattern)
     return nodes
@@ -154,8 +153,6 @@ def build_status(obs: Observation, previous: dict[str, Any] | None, now: str) ->
 def _combined(assessments: list[Assessment | None]) -> Assessment | None:
     """One assessment for all of an app's workloads: the first failed one, else the first not complete (a
     missing workload: None), else the main one, complete."""
-    if len(assessments) == 1 or not assessments:
-        return assessments[0] if assessments else None
     for item in assessments:
         if item is not None and item.failed:
             return item

@@ -159,10 +159,10 @@ def node_name_env(spec: AppSpec, names: Names) -> str:
     return f"{base}@$(POD_IP)"
 
 
-def stable_nodes(spec: AppSpec, names: Names) -> list[str]:
-    """Every StatefulSet node name up to the maximum replica count."""
+def stable_nodes(spec: AppSpec, names: Names, count: int | None = None) -> list[str]:
+    """The StatefulSet's first `count` node names (default: up to the maximum replica count)."""
     base = node_basename(spec, names)
-    return [f"{base}@{names.pod_fqdn(i)}" for i in range(spec.max_replicas)]
+    return [f"{base}@{names.pod_fqdn(i)}" for i in range(spec.max_replicas if count is None else count)]
 
 
 def static_peers(spec: AppSpec, names: Names) -> str:
