@@ -96,15 +96,7 @@ WORKLOAD_KINDS: tuple[str, ...] = tuple(k.kind for k in KINDS if k.readiness in 
 PRUNABLE: tuple[Kind, ...] = tuple(k for k in _APPLY if k.prunable)
 
 
-def kind_of(name: str) -> Kind | None:
-    return BY_KIND.get(name)
-
-
 def rank(kind: str) -> int:
     """Apply rank of `kind`; unknown kinds go last."""
     row = BY_KIND.get(kind)
     return row.rank if row is not None and row.rank is not None else len(APPLY_ORDER)
-
-
-def is_workload(obj: dict[str, object]) -> bool:
-    return str(obj.get("kind")) in WORKLOAD_KINDS

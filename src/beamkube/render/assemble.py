@@ -79,7 +79,7 @@ def render(
                     if n.process is not None}
     more_vm_args.update(job_vm_args(spec, names))
     app_vm_args = own_vm_args[0] if per_process[0][0] is spec and per_process[0][1] == names else None
-    # web_view(spec), from the views already made (each process view is a model copy).
+    # The view that serves web (the spec itself for a single-process app), from the views already made.
     web_spec, web_names = next(((v, n) for v, n in per_process if v.web is not None), (spec, names))
     candidates: list[dict[str, Any] | None] = [
         priority_class(spec),

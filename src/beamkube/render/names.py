@@ -38,9 +38,8 @@ class Names:
     service_account: str
     cookie_secret: str
     cluster_domain: str
-    # With `processes:`: the process this view renders, and its workload's name (`<app>-<process>`).
+    # With `processes:`: the process this view renders.
     process: str | None = None
-    workload: str = ""
 
     @classmethod
     def of(cls, spec: AppSpec, process: str | None = None) -> Names:
@@ -56,8 +55,12 @@ class Names:
             cookie_secret=spec.cookie_secret_name,
             cluster_domain=spec.clusterDomain,
             process=process,
-            workload=spec.name if process is None else f"{spec.name}-{process}",
         )
+
+    @property
+    def workload(self) -> str:
+        """The workload's name: `<app>`, or `<app>-<process>` with process types."""
+        return self.app if self.process is None else f"{self.app}-{self.process}"
 
     @property
     def headless_fqdn(self) -> str:
@@ -71,7 +74,7 @@ class Names:
     def pod_name(self, ordinal: int) -> str:
         """A StatefulSet pod's name (deterministic: `<workload>-<ordinal>`, the workload being `<app>` or,
         with process types, `<app>-<process>`)."""
-        return f"{self.workload or self.app}-{ordinal}"
+        return f"{self.workload}-{ordinal}"
 
     def pod_fqdn(self, ordinal: int) -> str:
         return f"{self.pod_name(ordinal)}.{self.headless_fqdn}"

@@ -39,11 +39,3 @@ def views(spec: AppSpec) -> list[tuple[AppSpec, Names]]:
     if not spec.processes:
         return [(spec, Names.of(spec))]
     return [(process_view(spec, name), Names.of(spec, name)) for name in spec.processes]
-
-
-def web_view(spec: AppSpec) -> tuple[AppSpec, Names]:
-    """The view whose pods the web Service selects (the spec itself for a single-process app)."""
-    for view, names in views(spec):
-        if view.web is not None:
-            return view, names
-    return spec, Names.of(spec)

@@ -737,8 +737,3 @@ class AppSpec(Strict, kw_only=True):
         if self.autoscaling is not None:
             return max(self.autoscaling.max, self.replicas)
         return max(self.replicas, 1)
-
-    @property
-    def process_names(self) -> list[str]:
-        """Process types in spec order ([] for a single-process app)."""
-        return list(self.processes)
