@@ -153,9 +153,7 @@ class Informer:
                     if kind == "DELETED":
                         self._drop(self.key(obj))
                     else:
-                        held = self.objects.get(self.key(obj))
-                        if held is None or _rv(obj) >= _rv(held):
-                            self._put(self.key(obj), self._keep(obj))
+                        self.remember(obj)
                 if events == 0:
                     await asyncio.sleep(0.05)  # a server that ends streams at once is not hammered
             except Gone:

@@ -79,13 +79,10 @@ class Controller:
 
     def observe_workload(self, body: dict[str, Any]) -> None:
         """A workload's status moved: refresh the owner's status from this body (no reads, no applies)."""
-        meta = body.get("metadata") or {}
-        for ref in meta.get("ownerReferences") or []:
-            if ref.get("kind") == KIND and str(ref.get("apiVersion", "")).startswith(f"{GROUP}/"):
-                key = (str(meta.get("namespace") or "default"), str(ref.get("name")))
-                if key in self.apps:
-                    self.workloads.setdefault(key, {})[str(meta.get("name"))] = body
-                    self.enqueue(key, full=False)
+        name = str((body.get("metadata") or {}).get("name"))
+        for key in self._owners(body):
+            self.workloads.setdefault(key, {})[name] = body
+            self.enqueue(key, full=False)
 
     def observe_job(self, body: dict[str, Any]) -> None:
         """A migration Job finished (or failed): the owner's workload may now proceed."""
@@ -97,13 +94,13 @@ class Controller:
 
     def _owners(self, body: dict[str, Any]) -> list[Key]:
         meta = body.get("metadata") or {}
-        return [
-            (str(meta.get("namespace") or "default"), str(ref.get("name")))
+        namespace = str(meta.get("namespace") or "default")
+        owners = [
+            (namespace, str(ref.get("name")))
             for ref in meta.get("ownerReferences") or []
-            if ref.get("kind") == KIND
-            and str(ref.get("apiVersion", "")).startswith(f"{GROUP}/")
-            and (str(meta.get("namespace") or "default"), str(ref.get("name"))) in self.apps
+            if ref.get("kind") == KIND and str(ref.get("apiVersion", "")).startswith(f"{GROUP}/")
         ]
+        return [key for key in owners if key in self.apps]
 
     def enqueue(self, key: Key, full: bool = True) -> None:
         if full:
