@@ -264,13 +264,7 @@ class Reconciler:
     ) -> None:
         """Cluster-scoped children (which the engine's namespaced prune never touches) no longer rendered,
         found by their owner labels. Never Secrets or PVCs (those are namespaced and never prunable)."""
-        deleted = []
-        wanted = {(o["kind"], o["metadata"]["name"]) for o in objects}
-        for rt in prunable_types(namespaced=False):
-            for item in await self._cluster_scoped_of(rt, app):
-                name = str(item["metadata"]["name"])
-                if (rt.kind, name) not in wanted and owned_by(item, app) and await self.client.delete(rt, name):
-                    deleted.append(f"{rt.kind} {name}")
+        deleted = await self._delete_cluster_scoped(app, {(o["kind"], o["metadata"]["name"]) for o in objects})
         outcome.writes += len(deleted)
         outcome.pruned.extend(deleted)
 
@@ -306,12 +300,16 @@ class Reconciler:
 
     async def cleanup_cluster_scoped(self, namespace: str, name: str) -> list[str]:
         """After a BeamApp is deleted: delete its cluster-scoped children (no ownerReference can reach them)."""
-        app = {"metadata": {"namespace": namespace, "name": name}}
+        return await self._delete_cluster_scoped({"metadata": {"namespace": namespace, "name": name}}, set())
+
+    async def _delete_cluster_scoped(self, app: dict[str, Any], wanted: set[tuple[str, str]]) -> list[str]:
+        """Delete `app`'s cluster-scoped children that are not `wanted` (kind, name); returns "Kind name"s."""
         deleted = []
         for rt in prunable_types(namespaced=False):
             for item in await self._cluster_scoped_of(rt, app):
-                if owned_by(item, app) and await self.client.delete(rt, item["metadata"]["name"]):
-                    deleted.append(f"{rt.kind} {item['metadata']['name']}")
+                name = str(item["metadata"]["name"])
+                if (rt.kind, name) not in wanted and owned_by(item, app) and await self.client.delete(rt, name):
+                    deleted.append(f"{rt.kind} {name}")
         return deleted
 
 
