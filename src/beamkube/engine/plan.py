@@ -26,6 +26,12 @@ class Plan:
         return [o for o in self.objects if o.get("kind") in WORKLOAD_KINDS]
 
     @property
+    def workloads_main_first(self) -> list[dict[str, Any]]:
+        """The workloads with the main one first, then by name (the order status and rollback report them)."""
+        main = self.workload["metadata"]["name"]
+        return sorted(self.workloads, key=lambda w: (w["metadata"]["name"] != main, w["metadata"]["name"]))
+
+    @property
     def workload(self) -> dict[str, Any]:
         named = [o for o in self.workloads if o["metadata"]["name"] == self.spec.name]
         return (named or self.workloads)[0]

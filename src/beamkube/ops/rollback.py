@@ -44,12 +44,12 @@ def _images(template: dict[str, Any]) -> tuple[str, ...]:
     return tuple(str(c.get("image", "")) for c in (template.get("spec") or {}).get("containers") or [])
 
 
-async def revisions(client: KubeClient, plan: Plan, live: dict[str, Any]) -> tuple[list[Revision], int]:
-    """All revisions (ascending) of the live workload `live` and its current revision number."""
+async def revisions(client: KubeClient, plan: Plan, kind: str, live: dict[str, Any]) -> tuple[list[Revision], int]:
+    """All revisions (ascending) of the live workload `live` (a `kind`) and its current revision number."""
     ns = plan.spec.namespace
     uid = live["metadata"]["uid"]
     found: list[Revision] = []
-    if live.get("kind", plan.workload_kind) == "Deployment":
+    if kind == "Deployment":
         selector = plan.selector_of(str(live["metadata"]["name"]))
         sets, _ = await client.list(REPLICASET, ns, label_selector=selector)
         for rs in sets:
@@ -109,8 +109,7 @@ class Step:
 async def plan_rollback(client: KubeClient, plan: Plan, to_revision: int | None) -> list[Step]:
     """Choose every workload's target revision (main workload first); raises before anything is applied."""
     ns = plan.spec.namespace
-    main = plan.workload["metadata"]["name"]
-    workloads = sorted(plan.workloads, key=lambda w: (w["metadata"]["name"] != main, w["metadata"]["name"]))
+    workloads = plan.workloads_main_first
     if to_revision is not None and len(workloads) > 1:
         names = ", ".join(w["metadata"]["name"] for w in workloads)
         raise UsageError(
@@ -123,7 +122,7 @@ async def plan_rollback(client: KubeClient, plan: Plan, to_revision: int | None)
         live = await client.get_or_none(workload_type(kind), name, ns)
         if live is None:
             raise KubeError(f"{kind} {ns}/{name} not found: nothing to roll back")
-        found, current = await revisions(client, plan, {**live, "kind": kind})
+        found, current = await revisions(client, plan, kind, live)
         try:
             target = choose(found, current, to_revision)
         except UsageError as exc:

@@ -128,11 +128,9 @@ async def collect(client: KubeClient, plan: Plan, now: datetime.datetime | None 
     now = now or datetime.datetime.now(datetime.UTC)
     spec = plan.spec
     minimums = hpa_minimums(plan.objects)
-    main = plan.workload["metadata"]["name"]
-    ordered = sorted(plan.workloads, key=lambda w: (w["metadata"]["name"] != main, w["metadata"]["name"]))
     docs: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
-    for workload in ordered:
+    for workload in plan.workloads_main_first:
         kind, name = str(workload["kind"]), str(workload["metadata"]["name"])
         live = await client.get_or_none(workload_type(kind), name, spec.namespace)
         docs.append(_workload_doc(kind, name, live, minimums.get((kind, name))))
@@ -141,7 +139,8 @@ async def collect(client: KubeClient, plan: Plan, now: datetime.datetime | None 
         pods, _ = await client.list(POD, spec.namespace, label_selector=plan.selector_of(name))
         rows.extend({**pod_row(p, now), "workload": name} for p in pods)
     if all(doc["state"] == "missing" for doc in docs):
-        raise KubeError(f"{docs[0]['kind']} {spec.namespace}/{main} not found: is {spec.name} deployed here?")
+        main = docs[0]
+        raise KubeError(f"{main['kind']} {spec.namespace}/{main['name']} not found: is {spec.name} deployed here?")
     return {
         "app": spec.name,
         "namespace": spec.namespace,
