@@ -29,3 +29,14 @@ def check_kube_version(text: str, option: str = "--kube-version") -> tuple[int, 
     if version > MAX_SUPPORTED:
         raise ValueError(f"{option} {text} is newer than {high}, the newest beamkube's output is validated against")
     return version
+
+
+def kube_version_option(text: str) -> tuple[int, int]:
+    """`--kube-version` of any command that renders (render, deploy, status, diff, operator run): the same
+    versions and messages everywhere, a bad value as a one-line usage error (exit 2)."""
+    from beamkube.errors import UsageError
+
+    try:
+        return check_kube_version(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None

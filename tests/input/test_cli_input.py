@@ -180,3 +180,23 @@ def test_a_bug_is_one_line_not_a_traceback(monkeypatch: MP, capsys: Capture) -> 
     one_line_error(
         outcome, "internal error (RuntimeError: boom second line); rerun with BEAMKUBE_DEBUG=1 and report it", code=1
     )
+
+
+@pytest.mark.parametrize("command", [["deploy"], ["status"], ["diff"], ["operator", "run"]])
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("foo", "--kube-version foo is not a Kubernetes version; use X.Y between 1.25 and 1.37, e.g. 1.33"),
+        ("1.99", "--kube-version 1.99 is newer than 1.37, the newest beamkube's output is validated against"),
+    ],
+)
+def test_cluster_commands_refuse_a_bad_kube_version_like_render(
+    command: list[str], version: str, expected: str, tmp_path: Path, monkeypatch: MP, capsys: Capture
+) -> None:
+    """Refused before any cluster is contacted (the kubeconfig points nowhere), with render's own message;
+    these commands used to end in `internal error (ValueError ...)` with exit 1."""
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    spec = tmp_path / "beamkube.yaml"
+    spec.write_text("name: shop\nimage: ghcr.io/acme/shop:1.0.0\n")
+    args = [*command, "--kube-version", version] + ([] if command[0] == "operator" else [str(spec)])
+    one_line_error(beamkube(monkeypatch, capsys, *args), expected)

@@ -3,7 +3,7 @@
 Role: data only. See `beamkube.cli.startup` for what it is and when it is used.
 """
 
-DIGEST = "c3d1f1ea"
+DIGEST = "3ff193bd"
 
 COMMANDS = {
     "render": "render",

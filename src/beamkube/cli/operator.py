@@ -86,7 +86,7 @@ def run_command(
     from pathlib import Path
 
     from beamkube.operator.runner import OperatorOptions, run_forever
-    from beamkube.render import parse_kube_version
+    from beamkube.versions import kube_version_option
 
     options = OperatorOptions(
         namespaces=tuple(namespace),
@@ -98,6 +98,6 @@ def run_command(
         resync_seconds=resync_seconds,
         workers=workers,
         health_port=health_port,
-        kube_version=parse_kube_version(kube_version) if kube_version else None,
+        kube_version=kube_version_option(kube_version) if kube_version else None,
     )
     run_forever(options)

@@ -82,9 +82,9 @@ def _run(
 
     override = None
     if kube_version is not None:
-        from beamkube.render import parse_kube_version
+        from beamkube.versions import kube_version_option
 
-        override = parse_kube_version(kube_version)
+        override = kube_version_option(kube_version)
     spec = load_spec_with(spec_path, namespace=namespace, image=image)
     client = connect(Target(kubeconfig=kubeconfig, context=context, namespace=namespace), spec)
 

@@ -35,15 +35,11 @@ def render(
     from beamkube.errors import UsageError
     from beamkube.examples import example_path
     from beamkube.output import dump
-    from beamkube.render import parse_kube_version, render
+    from beamkube.render import render
     from beamkube.spec import load_spec
-    from beamkube.versions import check_kube_version
+    from beamkube.versions import kube_version_option
 
-    try:
-        check_kube_version(kube_version)
-        version = parse_kube_version(kube_version)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    version = kube_version_option(kube_version)
     if example and spec_path is not None:
         raise UsageError(f"give either SPEC ({spec_path}) or --example {example}, not both")
     path = example_path(example) if example else (spec_path or Path("beamkube.yaml"))
