@@ -219,7 +219,7 @@ class Context:
         self._policies = _SelectorIndex()
         self._scalers: dict[tuple[str, str, str], list[Manifest]] = {}
         self._pods = _PodIndex()
-        self.cache: dict[tuple[str, int], Any] = {}  # per-object memo for helpers (keyed by id)
+        self.cache: dict[tuple[object, ...], Any] = {}  # memo for helpers: (what, id or key...)
         for m in self.manifests:
             self.by_kind.setdefault(m.kind, []).append(m)
             self._named.setdefault((m.kind, m.namespace, m.name), m)
@@ -258,7 +258,7 @@ class Context:
 
     def by_label(self, kind: str, namespace: str, key: str, value: str) -> list[Manifest]:
         """Objects of `kind` in `namespace` whose metadata label `key` is `value` (indexed once per kind/key)."""
-        cache_key = ("label", hash((kind, key)))
+        cache_key = ("label", kind, key)  # the pair itself: hashes of two pairs can collide
         index: dict[tuple[str, str], list[Manifest]] | None = self.cache.get(cache_key)
         if index is None:
             index = {}

@@ -25,9 +25,6 @@ from beamkube.kube.client import KubeClient
 from beamkube.kube.errors import AlreadyExists
 from beamkube.ops.rollout import Out, ProgressLine, time_left, wait_job, wait_workloads
 
-# Kept for callers of the old name: the apply results are the engine's.
-ApplyResult = Applied
-
 
 @dataclass
 class DeployOptions:
