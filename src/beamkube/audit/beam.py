@@ -21,7 +21,7 @@ from beamkube.quantity import QuantityError, cpu_millicores
 EPMD_PORT = 4369
 FLAG_ENV = ("ERL_AFLAGS", "ERL_FLAGS", "ERL_ZFLAGS")
 _START = re.compile(r"(?:^|[\s/'\"])bin/[\w.@-]+['\"]?\s+(start|foreground|start_iex|daemon|console)\b")
-_VAR = re.compile(r"\$\((\w+)\)|\$\{(\w+)\}|\$(\w+)")
+ENV_REFERENCE = re.compile(r"\$\((\w+)\)|\$\{(\w+)\}|\$(\w+)")  # $(VAR), ${VAR}, $VAR
 _IMAGE = re.compile(r"(?:^|/)(elixir|erlang)(?::|@|$)")
 IDENTITY_FIELDS = {"metadata.name": "name", "status.podIP": "ip", "status.podIPs": "ip"}
 
@@ -302,7 +302,7 @@ def beam_containers(ctx: Context, m: Manifest) -> list[BeamContainer]:
 
 
 def variables(text: str) -> list[str]:
-    return [next(g for g in match.groups() if g) for match in _VAR.finditer(text)]
+    return [next(g for g in match.groups() if g) for match in ENV_REFERENCE.finditer(text)]
 
 
 def identity_sources(text: str, env: Mapping[str, EnvVar], depth: int = 0) -> set[str]:
@@ -341,4 +341,4 @@ def expand(text: str, env: Mapping[str, EnvVar], depth: int = 0) -> str:
             return expand(var.value, env, depth + 1)
         return match.group(0)
 
-    return _VAR.sub(one, text)
+    return ENV_REFERENCE.sub(one, text)

@@ -80,6 +80,11 @@ def containers(m: Manifest) -> list[Mapping[str, Any]]:
     return _keep(m, "_containers", items)  # type: ignore[no-any-return]
 
 
+def headless(service: Manifest) -> bool:
+    """A headless Service (clusterIP: None): its DNS name resolves to the pods themselves."""
+    return service.spec.get("clusterIP") == "None"
+
+
 def label_selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
     """A `LabelSelector` (matchLabels + matchExpressions) against labels; `{}` matches everything."""
     for key, value in as_map(selector.get("matchLabels")).items():

@@ -21,7 +21,7 @@ from beamkube.audit.beam import (
     tokens,
     variables,
 )
-from beamkube.audit.context import LONG_RUNNING, POD_KINDS, Context, as_list, as_map, pod_spec
+from beamkube.audit.context import LONG_RUNNING, POD_KINDS, Context, as_list, as_map, headless, pod_spec
 from beamkube.audit.model import Hit, Manifest, Rule, Severity
 from beamkube.audit.rules.workload import cpu_metric
 
@@ -118,10 +118,6 @@ def undefined_variable(ctx: Context, m: Manifest) -> Iterator[Hit]:
 # ---------------------------------------------------------------- headless Service
 
 
-def _headless(service: Manifest) -> bool:
-    return service.spec.get("clusterIP") == "None"
-
-
 def no_headless(ctx: Context, m: Manifest) -> Iterator[Hit]:
     if m.kind not in LONG_RUNNING or not _distributed(ctx, m):
         return
@@ -131,20 +127,20 @@ def no_headless(ctx: Context, m: Manifest) -> Iterator[Hit]:
             yield Hit("StatefulSet has no serviceName")
             return
         service = ctx.get("Service", m.namespace, str(name))
-        if service is not None and not _headless(service):
+        if service is not None and not headless(service):
             yield Hit(f"serviceName {name} is not headless (clusterIP: None)")
-        if service is not None or any(_headless(s) for s in ctx.services_for(m)):
+        if service is not None or any(headless(s) for s in ctx.services_for(m)):
             return
         yield Hit(f"serviceName {name} is not in the audited manifests")
         return
-    if not any(_headless(s) for s in ctx.services_for(m)):
+    if not any(headless(s) for s in ctx.services_for(m)):
         yield Hit("no Service with clusterIP: None selects the pods")
 
 
 def _beam_service(ctx: Context, service: Manifest) -> bool:
     """A headless Service meant for Erlang distribution: it selects distributed BEAM pods, or its name or
     ports say epmd/dist."""
-    if not _headless(service):
+    if not headless(service):
         return False
     if any(_distributed(ctx, w) for w in ctx.workloads_selected_by(service, plain=True)):
         return True

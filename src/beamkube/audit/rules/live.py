@@ -15,11 +15,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from beamkube.audit.beam import beam_containers
-from beamkube.audit.context import Context, as_list, as_map, pod_spec
+from beamkube.audit.beam import ENV_REFERENCE, beam_containers
+from beamkube.audit.context import Context, as_list, as_map, headless, pod_spec
 from beamkube.audit.model import Hit, Manifest, Rule, Severity
 
-_REF = re.compile(r"\$\((\w+)\)|\$\{(\w+)\}|\$(\w+)")
 COOKIE_ENV = re.compile(r"COOKIE", re.IGNORECASE)
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
@@ -44,7 +43,9 @@ def _env_values(pod: Manifest, container: Mapping[str, Any]) -> dict[str, str | 
         source = as_map(item.get("valueFrom"))
         if not source:
             raw = str(item.get("value") or "")
-            values[name] = _REF.sub(lambda m: str(values.get(next(g for g in m.groups() if g)) or m.group(0)), raw)
+            values[name] = ENV_REFERENCE.sub(
+                lambda m: str(values.get(next(g for g in m.groups() if g)) or m.group(0)), raw
+            )
         elif "fieldRef" in source:
             values[name] = fields.get(str(as_map(source["fieldRef"]).get("fieldPath")))
         else:
@@ -108,7 +109,7 @@ def _beam_pods(ctx: Context, service: Manifest) -> list[Manifest]:
 
 
 def cookie_split(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    if m.spec.get("clusterIP") != "None":
+    if not headless(m):
         return
     groups: dict[str, list[str]] = {}
     for pod in _beam_pods(ctx, m):
@@ -128,7 +129,7 @@ def _ready(pod: Manifest) -> bool:
 
 
 def hidden_not_ready(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    if m.spec.get("clusterIP") != "None":
+    if not headless(m):
         return
     slices = ctx.by_label("EndpointSlice", m.namespace, SERVICE_NAME_LABEL, m.name)
     if not slices:

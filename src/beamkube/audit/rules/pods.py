@@ -14,7 +14,16 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from beamkube.audit.context import LONG_RUNNING, POD_KINDS, Context, as_list, as_map, pod_spec, pod_template
+from beamkube.audit.context import (
+    LONG_RUNNING,
+    POD_KINDS,
+    Context,
+    as_list,
+    as_map,
+    containers,
+    pod_spec,
+    pod_template,
+)
 from beamkube.audit.model import Hit, Manifest, Rule, Severity
 from beamkube.audit.rules.platform import _all_containers
 
@@ -41,12 +50,8 @@ def _res(c: Mapping[str, Any], part: str) -> Mapping[str, Any]:
     return as_map(as_map(c.get("resources")).get(part))
 
 
-def _main(m: Manifest) -> list[Mapping[str, Any]]:
-    return [c for c in as_list(pod_spec(m).get("containers")) if isinstance(c, Mapping)]
-
-
 def no_cpu_limit(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    for c in _main(m):
+    for c in containers(m):
         if _res(c, "limits").get("cpu") is None and (_res(c, "requests") or _res(c, "limits")):
             yield Hit(f"container {c.get('name')}: resources.limits.cpu unset")
 
@@ -54,7 +59,7 @@ def no_cpu_limit(ctx: Context, m: Manifest) -> Iterator[Hit]:
 def cpu_request_below_limit(ctx: Context, m: Manifest) -> Iterator[Hit]:
     from beamkube.quantity import QuantityError, cpu_millicores
 
-    for c in _main(m):
+    for c in containers(m):
         request, limit = _res(c, "requests").get("cpu"), _res(c, "limits").get("cpu")
         if request is None or limit is None:
             continue
@@ -80,7 +85,7 @@ def _writes_node_disk(m: Manifest, c: Mapping[str, Any]) -> list[str]:
 
 
 def no_ephemeral_limit(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    for c in _main(m):
+    for c in containers(m):
         if _res(c, "limits").get("ephemeral-storage") is not None:
             continue
         writes = _writes_node_disk(m, c)
@@ -108,7 +113,7 @@ def _probe_ports(c: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
 
 
 def probe_named_port_missing(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    for c in _main(m):
+    for c in containers(m):
         names, _ = _declared_ports(c)
         for where, port in _probe_ports(c):
             if isinstance(port, str) and not port.isdigit() and port not in names:
@@ -116,7 +121,7 @@ def probe_named_port_missing(ctx: Context, m: Manifest) -> Iterator[Hit]:
 
 
 def probe_number_undeclared(ctx: Context, m: Manifest) -> Iterator[Hit]:
-    for c in _main(m):
+    for c in containers(m):
         _, numbers = _declared_ports(c)
         for where, port in _probe_ports(c):
             number = int(port) if isinstance(port, str) and port.isdigit() else port

@@ -12,14 +12,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from beamkube.audit.beam import beam_containers
-from beamkube.audit.context import Context, as_list, as_map, containers, label_selector_matches
+from beamkube.audit.context import Context, as_list, as_map, containers, headless, label_selector_matches
 from beamkube.audit.model import Hit, Manifest, Rule, Severity
 
 EXPOSED_TYPES = ("NodePort", "LoadBalancer")
-
-
-def _headless(service: Manifest) -> bool:
-    return service.spec.get("clusterIP") == "None"
 
 
 def _backends(ingress: Manifest) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -104,7 +100,7 @@ def statefulset_service(ctx: Context, m: Manifest) -> Iterator[Hit]:
         yield Hit("spec.serviceName unset: the pods get no stable DNS names")
         return
     service = ctx.get("Service", m.namespace, str(name))
-    if service is not None and not _headless(service):
+    if service is not None and not headless(service):
         yield Hit(f"spec.serviceName {name} is not a headless Service (clusterIP: None)")
 
 
