@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from beamkube.quantity import cpu_millicores
 from beamkube.render.names import CONFIG_DIR, CRASH_DUMP, RELEASE_TMP, TLS_DIR, TMP_DIR, Names, image_version
-from beamkube.spec.model import AppSpec, Discovery, Flavour, Identity
+from beamkube.spec.model import AppSpec, Discovery, Flavour, Identity, SecretEnv
 
 MAX_PORTS = 65536
 VM_ARGS_FILE = {Flavour.MIX: "vm.args", Flavour.RELX: "vm.args.src", Flavour.DISTILLERY: "vm.args"}
@@ -337,9 +338,13 @@ def beam_env(spec: AppSpec, names: Names, *, distributed: bool = True) -> list[d
         env.append(_value("CLUSTER_DOMAIN", spec.clusterDomain))
     if spec.identity is Identity.STABLE:
         env.append(_value("BEAMKUBE_SERVICE_FQDN", names.headless_fqdn))
-    for item in spec.secretEnv:
-        env.append({"name": item.name, "valueFrom": {"secretKeyRef": {"name": item.secret, "key": item.key}}})
+    env += secret_env(spec.secretEnv)
     return env
+
+
+def secret_env(items: Iterable[SecretEnv]) -> list[dict[str, Any]]:
+    """Env entries read from Secrets (`secretEnv` of the app or a Job), in the order given."""
+    return [{"name": i.name, "valueFrom": {"secretKeyRef": {"name": i.secret, "key": i.key}}} for i in items]
 
 
 def release_script(spec: AppSpec) -> str:

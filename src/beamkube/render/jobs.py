@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from beamkube.render.beam import VM_ARGS_FILE, beam_env, vm_args
+from beamkube.render.beam import VM_ARGS_FILE, beam_env, secret_env, vm_args
 from beamkube.render.extras import (
     env_from_sources,
     image_pull_secrets,
@@ -42,10 +42,7 @@ def _pod_template(spec: AppSpec, names: Names, job: Job, kube_version: tuple[int
     mounts = [m for m in volume_mounts(spec) if m["name"] != "data"]
     env = beam_env(spec, names, distributed=False)
     env += [{"name": k, "value": v} for k, v in sorted(job.env.items())]
-    env += [
-        {"name": item.name, "valueFrom": {"secretKeyRef": {"name": item.secret, "key": item.key}}}
-        for item in job.secretEnv
-    ]
+    env += secret_env(job.secretEnv)
     container: dict[str, Any] = {
         "name": "job",
         "image": spec.image,
