@@ -26,7 +26,8 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet")  # the same test deploy uses to split its plan
+from beamkube.kinds import WORKLOAD_KINDS
+
 COOKIE_KINDS = ("Secret", "SealedSecret", "ExternalSecret")
 
 ARGO_WAVE = "argocd.argoproj.io/sync-wave"
