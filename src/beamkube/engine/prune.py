@@ -19,7 +19,8 @@ from beamkube.kube.client import KubeClient
 from beamkube.kube.errors import NotFound
 from beamkube.kube.resources import ResourceType, describe, type_of
 
-# (kind, namespace, label selector) → the matching objects; default: a LIST (the operator: its watch cache)
+# (kind, namespace, app) → the app's objects of that kind (at least those with its `app_selector` labels);
+# default: a LIST by that selector (the operator: its watch cache's label index)
 Lister = Callable[[ResourceType, str, str], Awaitable[list[dict[str, Any]]]]
 
 
@@ -45,7 +46,7 @@ async def find_owned(
             continue
         try:
             if lister is not None:
-                items = await lister(rt, namespace, app_selector(app))
+                items = await lister(rt, namespace, app)
             else:
                 items, _ = await client.list(rt, namespace, label_selector=app_selector(app))
         except NotFound:

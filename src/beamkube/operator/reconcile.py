@@ -112,14 +112,13 @@ class Reconciler:
             return True
         return False
 
-    async def _list(self, rt: ResourceType, namespace: str, selector: str) -> list[dict[str, Any]]:
+    async def _list(self, rt: ResourceType, namespace: str, app: str) -> list[dict[str, Any]]:
+        from beamkube.engine.ownership import INSTANCE_LABEL, app_selector
+
         informer = self.cache.informer(rt.api_version, rt.kind) if self.cache else None
         if informer is None:
-            items, _ = await self.client.list(rt, namespace, label_selector=selector)
+            items, _ = await self.client.list(rt, namespace, label_selector=app_selector(app))
             return items
-        from beamkube.engine.ownership import INSTANCE_LABEL
-
-        app = selector.split(f"{INSTANCE_LABEL}=", 1)[-1].split(",", 1)[0]
         # From the informer's label index: a prune of one app among 1,000 does not scan every cached object.
         return informer.by_label(namespace, INSTANCE_LABEL, app)
 
